@@ -557,7 +557,7 @@ static json_object *parse_json_text(const char *text) {
 /* ----------------------------------------------------------------- verbs */
 
 static void print_field(const char *label, const char *value) {
-        printf("%15s: %s\n", label, value);
+        printf("%15s%s %s\n", label, *label ? ":" : " ", value);
 }
 
 static const char *product_role(json_object *props, const char *id) {
@@ -638,8 +638,11 @@ static int verb_status(sd_bus *bus, int argc, char **argv) {
                         json_object *p = json_object_array_get_idx(products, i);
                         const char *id = prop_str(p, "id"), *role = product_role(props, id);
 
-                        snprintf(buf, sizeof(buf), "%s: %s %s, %s, real-time %s%s%s%s", id, prop_str(p, "product"),
-                                 prop_str(p, "version"), prop_bool(p, "installed") ? "installed" : "not installed",
+                        const char *version = prop_str(p, "version");
+
+                        snprintf(buf, sizeof(buf), "%s: %s%s%s, %s, real-time %s%s%s%s", id, prop_str(p, "product"),
+                                 *version ? " " : "", version,
+                                 prop_bool(p, "installed") ? "installed" : "not installed",
                                  prop_bool(p, "realtime") ? "on" : "off", *role ? " (" : "", role, *role ? ")" : "");
                         print_field(i == 0 ? "Products" : "", buf);
                 }
@@ -762,7 +765,27 @@ typedef struct Watch {
         uint32_t step_index, step_count;
         char *result;     /* from JobRemoved */
         bool lost_daemon;
+        bool done;
+        int done_code;
 } Watch;
+
+/* Not sd_event_exit(): that would run sd-bus' exit handler, which closes the
+ * connection, and --wait still needs it for GetReport. */
+static void watch_finish(Watch *w, int code) {
+        if (!w->done) {
+                w->done = true;
+                w->done_code = code;
+        }
+}
+
+static int watch_run(Watch *w) {
+        while (!w->done) {
+                int r = sd_event_run(w->event, UINT64_MAX);
+                if (r < 0)
+                        return r;
+        }
+        return w->done_code;
+}
 
 static void watch_done(Watch *w) {
         free(w->step);
@@ -966,7 +989,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         if (id != w->job_id)
                 return 0;
         r = set_string(&w->result, result);
-        sd_event_exit(w->event, r < 0 ? r : 0);
+        watch_finish(w, r < 0 ? r : 0);
         return 0;
 }
 
@@ -1075,7 +1098,7 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 /* The daemon exited. A restarted daemon resumes the job and
                  * emits JobRemoved later, but we cannot be sure we see it. */
                 w->lost_daemon = true;
-                sd_event_exit(w->event, 0);
+                watch_finish(w, 0);
         }
         return 0;
 }
@@ -1084,7 +1107,8 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         Watch *w = userdata;
 
         bar_clear(w);
-        return sd_event_exit(w->event, -EINTR);
+        watch_finish(w, -EINTR);
+        return 0;
 }
 
 /* Install the matches synchronously, so that no signal sent after this
@@ -1160,7 +1184,7 @@ static int verb_monitor(sd_bus *bus, int argc, char **argv) {
         if (!arg_json)
                 fprintf(stderr, "Monitoring %s, press Ctrl-C to stop.\n", BUS_NAME);
 
-        r = sd_event_loop(w.event);
+        r = watch_run(&w);
         if (r == -EINTR)
                 r = EXIT_OK;
         else if (r < 0)
@@ -1208,7 +1232,7 @@ static int wait_for_job(Watch *w, uint64_t id, const char *path) {
         if (r < 0)
                 return report_error("event loop setup", NULL, r);
 
-        r = sd_event_loop(w->event);
+        r = watch_run(w);
         bar_clear(w);
         if (r == -EINTR) {
                 return local_error("org.freedesktop.DBus.Error.Failed",
