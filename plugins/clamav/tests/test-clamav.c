@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests for the clamd reply parsers and the generated clamonacc configuration. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../clamav-proto.h"
+
+static unsigned passed, failed;
+
+#define CHECK(cond)                                                                   \
+        do {                                                                          \
+                if (cond)                                                             \
+                        passed++;                                                     \
+                else {                                                                \
+                        failed++;                                                     \
+                        fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
+                }                                                                     \
+        } while (0)
+
+static char *load(const char *name, size_t *ret_size) {
+        char path[4096];
+        FILE *f;
+        char *buf = malloc(65536);
+        size_t n;
+
+        snprintf(path, sizeof path, "%s/%s", TEST_DATA_DIR, name);
+        f = fopen(path, "rbe");
+        if (!f || !buf) {
+                fprintf(stderr, "cannot open %s\n", path);
+                exit(2);
+        }
+        n = fread(buf, 1, 65535, f);
+        fclose(f);
+        buf[n] = '\0';
+        *ret_size = n;
+        return buf;
+}
+
+static int scan_file(const char *name, ClamavVerdict *v, char *threat, size_t size) {
+        size_t n;
+        char *b = load(name, &n);
+        int r = clamav_parse_scan(b, n, v, threat, size);
+        free(b);
+        return r;
+}
+
+int main(void) {
+        ClamavVerdict v;
+        ClamavVersion ver;
+        char threat[128], buf[8192], sock[256];
+        size_t n;
+        char *b;
+
+        /* PING */
+        b = load("ping.reply", &n);
+        CHECK(clamav_parse_ping(b, n) == 0);
+        free(b);
+        CHECK(clamav_parse_ping("PONGX", 5) == -EBADMSG);
+        CHECK(clamav_parse_ping("", 0) == -EBADMSG);
+        CHECK(clamav_parse_ping(NULL, 0) == -EBADMSG);
+
+        /* VERSION */
+        b = load("version-custom-db.reply", &n);
+        CHECK(clamav_parse_version(b, n, &ver) == 0);
+        CHECK(strcmp(ver.version, "1.4.6") == 0 && ver.db_version == 0 && ver.db_time == (time_t) -1);
+        free(b);
+        b = load("version-official.reply", &n);
+        CHECK(clamav_parse_version(b, n, &ver) == 0);
+        CHECK(strcmp(ver.version, "1.4.6") == 0 && ver.db_version == 27829 && ver.db_time > 1700000000);
+        free(b);
+        CHECK(clamav_parse_version("ClamAV 1.4.6/abc/Sat Nov 22 08:30:02 2025", 41, &ver) == -EBADMSG);
+        CHECK(clamav_parse_version("ClamAV 1.4.6/1/yesterday", 24, &ver) == -EBADMSG);
+        CHECK(clamav_parse_version("ClamAV 1.4.6/1", 14, &ver) == -EBADMSG);
+        CHECK(clamav_parse_version("Clam", 4, &ver) == -EBADMSG);
+        CHECK(clamav_parse_version("ClamAV \x01\x02", 9, &ver) == -EBADMSG);
+        CHECK(clamav_parse_version("ClamAV 1.0\0junk", 15, &ver) == -EBADMSG); /* embedded NUL */
+
+        /* scan replies */
+        CHECK(scan_file("instream-found.reply", &v, threat, sizeof threat) == 0);
+        CHECK(v == CLAMAV_FOUND && strcmp(threat, "Eicar-Test-Signature.UNOFFICIAL") == 0);
+        CHECK(scan_file("instream-clean.reply", &v, threat, sizeof threat) == 0 && v == CLAMAV_CLEAN);
+        CHECK(scan_file("instream-clean-n.reply", &v, threat, sizeof threat) == 0 && v == CLAMAV_CLEAN);
+        CHECK(scan_file("instream-limit.reply", &v, threat, sizeof threat) == -EIO);
+        CHECK(scan_file("scan-error.reply", &v, threat, sizeof threat) == -EIO);
+        CHECK(scan_file("unknown.reply", &v, threat, sizeof threat) == -EBADMSG);
+        CHECK(clamav_parse_scan("stream: FOUND", 13, &v, threat, sizeof threat) == -EBADMSG);
+        CHECK(clamav_parse_scan("stream:  FOUND", 14, &v, threat, sizeof threat) == -EBADMSG);
+        CHECK(clamav_parse_scan("stream: a b FOUND", 17, &v, threat, sizeof threat) == -EBADMSG);
+        CHECK(clamav_parse_scan("stream: OK\nstream: X FOUND", 26, &v, threat, sizeof threat) == -EBADMSG);
+        /* truncated reply */
+        CHECK(clamav_parse_scan("stream: Eicar-Test-Sig", 22, &v, threat, sizeof threat) == -EBADMSG);
+        /* oversized reply */
+        {
+                char *big = malloc(CLAMAV_REPLY_MAX + 10);
+                memset(big, 'A', CLAMAV_REPLY_MAX + 10);
+                memcpy(big, "stream: ", 8);
+                memcpy(big + CLAMAV_REPLY_MAX + 4, " FOUND", 6);
+                CHECK(clamav_parse_scan(big, CLAMAV_REPLY_MAX + 10, &v, threat, sizeof threat) == -EBADMSG);
+                free(big);
+        }
+        /* threat name longer than the buffer is cut, not overflowed */
+        CHECK(clamav_parse_scan("stream: Very-Long-Threat-Name.UNOFFICIAL FOUND", 46, &v, threat, 8) == 0 && strlen(threat) == 7);
+        /* garbage bytes */
+        {
+                char garbage[512];
+                for (size_t i = 0; i < sizeof garbage; i++)
+                        garbage[i] = (char) (i * 131 + 7);
+                CHECK(clamav_parse_scan(garbage, sizeof garbage, &v, threat, sizeof threat) < 0);
+                CHECK(clamav_parse_version(garbage, sizeof garbage, &ver) < 0);
+                CHECK(clamav_parse_ping(garbage, sizeof garbage) < 0);
+        }
+
+        /* clamd.conf parsing */
+        {
+                const char *conf = "# comment\nForeground yes\n  LocalSocket /tmp/a.sock  \nUser clamav\nLocalSocketGroup x\n";
+                CHECK(clamav_conf_get(conf, strlen(conf), "LocalSocket", sock, sizeof sock) == 0 && strcmp(sock, "/tmp/a.sock") == 0);
+                CHECK(clamav_conf_get(conf, strlen(conf), "User", sock, sizeof sock) == 0 && strcmp(sock, "clamav") == 0);
+                CHECK(clamav_conf_get(conf, strlen(conf), "TCPSocket", sock, sizeof sock) == -ENOENT);
+                CHECK(clamav_conf_get(conf, strlen(conf), "LocalSocket", sock, 4) == -EBADMSG);
+        }
+
+        /* generated clamonacc configuration */
+        CHECK(clamav_onacc_config(buf, sizeof buf, "/run/clamav/clamd.ctl", "/var/lib/avmigrate/probe", "clamav", 0) == 0);
+        CHECK(strstr(buf, "\nOnAccessPrevention yes\n") && strstr(buf, "\nOnAccessIncludePath /var/lib/avmigrate/probe\n") &&
+              strstr(buf, "\nLocalSocket /run/clamav/clamd.ctl\n") && strstr(buf, "\nOnAccessExcludeUname clamav\n"));
+        CHECK(clamav_onacc_config(buf, sizeof buf, "/s", "/p", NULL, 65534) == 0 && strstr(buf, "\nOnAccessExcludeUID 65534\n"));
+        CHECK(clamav_onacc_config(buf, sizeof buf, "/s", "/", NULL, 1) == -EINVAL);
+        CHECK(clamav_onacc_config(buf, sizeof buf, "/s", "relative", NULL, 1) == -EINVAL);
+        CHECK(clamav_onacc_config(buf, sizeof buf, "/s\nOnAccessPrevention no", "/p", NULL, 1) == -EINVAL);
+        CHECK(clamav_onacc_config(buf, 16, "/s", "/p", NULL, 1) == -ENAMETOOLONG);
+
+        printf("%u passed, %u failed\n", passed, failed);
+        return failed ? 1 : 0;
+}
