@@ -54,15 +54,13 @@ static int one_call(sd_bus *bus, Kind kind, uint64_t *ret_nsec) {
 
         t0 = now_nsec();
         if (kind == KIND_GETALL)
-                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.freedesktop.DBus.Properties", "GetAll",
-                                       &error, &reply, "s", MANAGER_INTERFACE);
+                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply,
+                                       "s", MANAGER_INTERFACE);
         else
-                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping", &error,
-                                       &reply, NULL);
+                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping", &error, &reply, NULL);
         t1 = now_nsec();
         if (r < 0) {
-                fprintf(stderr, "%s failed: %s\n", kind == KIND_GETALL ? "GetAll" : "Ping",
-                        error.message ?: strerror(-r));
+                fprintf(stderr, "%s failed: %s\n", kind == KIND_GETALL ? "GetAll" : "Ping", error.message ?: strerror(-r));
                 return r;
         }
         *ret_nsec = t1 - t0;

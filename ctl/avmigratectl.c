@@ -86,8 +86,7 @@ static void print_json_error(const char *name, const char *message) {
 
         if (!root || !e) {
                 json_object_put(e);
-                fputs("{\"error\":{\"name\":\"org.freedesktop.DBus.Error.NoMemory\",\"message\":\"Out of memory\"}}\n",
-                      stdout);
+                fputs("{\"error\":{\"name\":\"org.freedesktop.DBus.Error.NoMemory\",\"message\":\"Out of memory\"}}\n", stdout);
                 return;
         }
         json_object_object_add(e, "name", json_object_new_string(name));
@@ -117,7 +116,7 @@ static const struct {
         bool ours;
 } error_table[] = {
         { "Busy", "a migration is already running", true },
-        { "NothingToDo", "nothing to do, no discouraged product is installed", true },
+        { "NothingToDo", "nothing to do", true },
         { "NotEligible", "this machine is not eligible for migration now", true },
         { "OutsideWindow", "outside the maintenance window (--force overrides it)", true },
         { "NoReplacement", "no approved replacement product can be installed", true },
@@ -127,11 +126,11 @@ static const struct {
         { "StepFailed", "a migration step failed", true },
         { "PermissionDenied", "permission denied", true },
         { "NotSupported", "not supported yet", true },
+        { "NotFound", "not found", true },
         { "ServiceUnknown", "avmigrated is not running and cannot be activated", false },
         { "NameHasNoOwner", "avmigrated is not running", false },
         { "AccessDenied", "access denied", false },
-        { "InteractiveAuthorizationRequired",
-          "authorization required (run as root, or without --no-ask-password)", false },
+        { "InteractiveAuthorizationRequired", "authorization required (run as root, or without --no-ask-password)", false },
         { "UnknownMethod", "the running avmigrated does not support this operation", false },
         { "UnknownObject", "the running avmigrated does not support this operation", false },
         { "UnknownInterface", "the running avmigrated does not support this operation", false },
@@ -402,8 +401,7 @@ static int json_from_bus(sd_bus_message *m, json_object **ret) {
         if (type == SD_BUS_TYPE_ARRAY && contents && contents[0] == SD_BUS_TYPE_DICT_ENTRY_BEGIN)
                 return json_dict_from_bus(m, contents, ret);
 
-        if (type != SD_BUS_TYPE_ARRAY && type != SD_BUS_TYPE_STRUCT && type != SD_BUS_TYPE_VARIANT &&
-            type != SD_BUS_TYPE_DICT_ENTRY)
+        if (type != SD_BUS_TYPE_ARRAY && type != SD_BUS_TYPE_STRUCT && type != SD_BUS_TYPE_VARIANT && type != SD_BUS_TYPE_DICT_ENTRY)
                 return json_from_basic(m, type, ret);
 
         r = sd_bus_message_enter_container(m, type, contents);
@@ -500,8 +498,7 @@ static bool prop_bool(json_object *o, const char *key) {
 
 /* ------------------------------------------------------------- bus calls */
 
-static int call_manager(sd_bus *bus, const char *method, sd_bus_error *error, sd_bus_message **reply,
-                        const char *types, ...) {
+static int call_manager(sd_bus *bus, const char *method, sd_bus_error *error, sd_bus_message **reply, const char *types, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         va_list ap;
         int r;
@@ -525,8 +522,7 @@ static int get_all_properties(sd_bus *bus, sd_bus_error *error, json_object **re
         json_object *products;
         int r;
 
-        r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, PROPERTIES_INTERFACE, "GetAll", error, &reply, "s",
-                               MANAGER_INTERFACE);
+        r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, PROPERTIES_INTERFACE, "GetAll", error, &reply, "s", MANAGER_INTERFACE);
         if (r < 0)
                 return r;
         r = json_from_bus(reply, &props);
@@ -632,8 +628,7 @@ static int verb_status(sd_bus *bus, int argc, char **argv) {
         if (*s)
                 print_field("Last error", s);
 
-        if (json_object_object_get_ex(props, "Products", &products) &&
-            json_object_array_length(products) > 0) {
+        if (json_object_object_get_ex(props, "Products", &products) && json_object_array_length(products) > 0) {
                 for (size_t i = 0; i < json_object_array_length(products); i++) {
                         json_object *p = json_object_array_get_idx(products, i);
                         const char *id = prop_str(p, "id"), *role = product_role(props, id);
@@ -641,8 +636,7 @@ static int verb_status(sd_bus *bus, int argc, char **argv) {
                         const char *version = prop_str(p, "version");
 
                         snprintf(buf, sizeof(buf), "%s: %s%s%s, %s, real-time %s%s%s%s", id, prop_str(p, "product"),
-                                 *version ? " " : "", version,
-                                 prop_bool(p, "installed") ? "installed" : "not installed",
+                                 *version ? " " : "", version, prop_bool(p, "installed") ? "installed" : "not installed",
                                  prop_bool(p, "realtime") ? "on" : "off", *role ? " (" : "", role, *role ? ")" : "");
                         print_field(i == 0 ? "Products" : "", buf);
                 }
@@ -710,8 +704,7 @@ static int verb_products(sd_bus *bus, int argc, char **argv) {
         r = get_all_properties(bus, &error, &props);
         if (r < 0)
                 return report_error("GetAll", &error, r);
-        if (!json_object_object_get_ex(props, "Products", &products) ||
-            !json_object_is_type(products, json_type_array))
+        if (!json_object_object_get_ex(props, "Products", &products) || !json_object_is_type(products, json_type_array))
                 return report_error("GetAll", NULL, -EBADMSG);
         n = json_object_array_length(products);
 
@@ -734,16 +727,15 @@ static int verb_products(sd_bus *bus, int argc, char **argv) {
                 puts("No products configured.");
                 return EXIT_OK;
         }
-        printf("%-*s  %-*s  %-*s  %-9s  %-9s  %s\n", (int) w_id, "ID", (int) w_name, "PRODUCT", (int) w_ver,
-               "VERSION", "INSTALLED", "REALTIME", "ROLE");
+        printf("%-*s  %-*s  %-*s  %-9s  %-9s  %s\n", (int) w_id, "ID", (int) w_name, "PRODUCT", (int) w_ver, "VERSION",
+               "INSTALLED", "REALTIME", "ROLE");
         for (size_t i = 0; i < n; i++) {
                 json_object *p = json_object_array_get_idx(products, i);
                 const char *version = prop_str(p, "version"), *role = prop_str(p, "role");
 
-                printf("%-*s  %-*s  %-*s  %-9s  %-9s  %s\n", (int) w_id, prop_str(p, "id"), (int) w_name,
-                       prop_str(p, "product"), (int) w_ver, *version ? version : "-",
-                       prop_bool(p, "installed") ? "yes" : "no", prop_bool(p, "realtime") ? "on" : "off",
-                       *role ? role : "-");
+                printf("%-*s  %-*s  %-*s  %-9s  %-9s  %s\n", (int) w_id, prop_str(p, "id"), (int) w_name, prop_str(p, "product"),
+                       (int) w_ver, *version ? version : "-", prop_bool(p, "installed") ? "yes" : "no",
+                       prop_bool(p, "realtime") ? "on" : "off", *role ? role : "-");
         }
         return EXIT_OK;
 }
@@ -753,18 +745,19 @@ static int verb_products(sd_bus *bus, int argc, char **argv) {
 typedef struct Watch {
         sd_bus *bus;
         sd_event *event;
-        bool monitor;     /* print every signal */
-        uint64_t job_id;  /* --wait: the job we follow */
-        FILE *out;        /* step lines and progress bar */
-        bool bar;         /* draw a progress bar on out */
+        bool monitor;    /* print every signal */
+        uint64_t job_id; /* --wait: the job we follow */
+        FILE *out;       /* step lines and progress bar */
+        bool bar;        /* draw a progress bar on out */
         bool bar_drawn;
-        bool quiet;       /* no step lines (--json --wait) */
+        bool quiet; /* no step lines (--json --wait) */
         uint32_t progress;
         char *step;
         char *status_text;
-        uint32_t step_index, step_count;
-        char *result;     /* from JobRemoved */
+        uint32_t step_index, step_count; /* StepStarted: index counts from 1 */
+        char *result;                    /* from JobRemoved */
         bool lost_daemon;
+        bool step_failed;
         bool done;
         int done_code;
 } Watch;
@@ -901,8 +894,7 @@ static int on_step_started(sd_bus_message *m, void *userdata, sd_bus_error *ret_
                         monitor_emit_json(o);
                         json_object_put(o);
                 } else
-                        monitor_line("job %" PRIu64 ": step %s started (%" PRIu32 "/%" PRIu32 ")", id, step,
-                                     idx + 1, count);
+                        monitor_line("job %" PRIu64 ": step %s started (%" PRIu32 "/%" PRIu32 ")", id, step, idx, count);
                 return 0;
         }
 
@@ -945,11 +937,12 @@ static int on_step_finished(sd_bus_message *m, void *userdata, sd_bus_error *ret
 
         if (id != w->job_id)
                 return 0;
+        if (strcmp(result, "failed") == 0)
+                w->step_failed = true;
         if (!w->quiet) {
                 bar_clear(w);
                 if (w->step && strcmp(w->step, step) == 0 && w->step_count > 0)
-                        fprintf(w->out, "[%" PRIu32 "/%" PRIu32 "] %s: %s\n", w->step_index + 1, w->step_count,
-                                step, result);
+                        fprintf(w->out, "[%" PRIu32 "/%" PRIu32 "] %s: %s\n", w->step_index, w->step_count, step, result);
                 else
                         fprintf(w->out, "%s: %s\n", step, result);
                 fflush(w->out);
@@ -997,8 +990,7 @@ static void monitor_print_value(json_object *v, char *buf, size_t n) {
         if (json_object_is_type(v, json_type_string))
                 snprintf(buf, n, "\"%s\"", json_object_get_string(v));
         else
-                snprintf(buf, n, "%s",
-                         json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                snprintf(buf, n, "%s", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -1195,8 +1187,15 @@ finish:
         return r;
 }
 
-static bool result_is_success(const char *result) {
-        return result && (strcmp(result, "completed") == 0 || strcmp(result, "done") == 0);
+static bool result_is_success(const Watch *w) {
+        const char *result = w->result;
+
+        if (!result)
+                return false;
+        if (strcmp(result, "completed") == 0 || strcmp(result, "done") == 0)
+                return true;
+        /* A dry run ends "not-started" by design; it succeeded if no check failed. */
+        return arg_dry_run && strcmp(result, "not-started") == 0 && !w->step_failed;
 }
 
 static int get_report(sd_bus *bus, uint64_t id, sd_bus_error *error, json_object **ret) {
@@ -1242,11 +1241,10 @@ static int wait_for_job(Watch *w, uint64_t id, const char *path) {
                 return report_error("event loop", NULL, r);
         if (w->lost_daemon)
                 return local_error("org.freedesktop.DBus.Error.NoReply",
-                                   "avmigrated exited while job %" PRIu64
-                                   " was running; it resumes the job when it starts again.",
+                                   "avmigrated exited while job %" PRIu64 " was running; it resumes the job when it starts again.",
                                    id);
 
-        code = result_is_success(w->result) ? EXIT_OK : EXIT_FAIL;
+        code = result_is_success(w) ? EXIT_OK : EXIT_FAIL;
 
         if (arg_json) {
                 r = get_report(w->bus, id, &error, &report);
@@ -1357,7 +1355,8 @@ static int verb_start(sd_bus *bus, int argc, char **argv) {
                 json_object_object_add(o, "path", json_object_new_string(path));
                 print_json(o);
         } else
-                printf("Started migration job %" PRIu64 " (%s).\n"
+                printf("Started migration job %" PRIu64
+                       " (%s).\n"
                        "Follow it with 'avmigratectl monitor' or 'avmigratectl status'.\n",
                        id, path);
         r = EXIT_OK;
@@ -1512,8 +1511,7 @@ static int verb_postpone(sd_bus *bus, int argc, char **argv) {
         r = parse_duration(argv[1], &usec);
         if (r < 0 || usec == 0)
                 return local_error("org.freedesktop.DBus.Error.InvalidArgs",
-                                   "Invalid duration '%s' (examples: 90s, 30min, 2h, 1d; plain numbers are seconds).",
-                                   argv[1]);
+                                   "Invalid duration '%s' (examples: 90s, 30min, 2h, 1d; plain numbers are seconds).", argv[1]);
 
         r = call_manager(bus, "Postpone", &error, NULL, "t", usec);
         if (r < 0)
@@ -1529,8 +1527,7 @@ static int verb_postpone(sd_bus *bus, int argc, char **argv) {
                 json_object_object_add(o, "postponed_usec", json_object_new_uint64(usec));
                 if (props) {
                         json_object_object_add(o, "ScheduledAt", json_object_new_uint64(prop_u64(props, "ScheduledAt")));
-                        json_object_object_add(o, "DeferralsLeft",
-                                               json_object_new_uint64(prop_u64(props, "DeferralsLeft")));
+                        json_object_object_add(o, "DeferralsLeft", json_object_new_uint64(prop_u64(props, "DeferralsLeft")));
                 }
                 print_json(o);
                 return EXIT_OK;
@@ -1620,8 +1617,7 @@ static int verb_report(sd_bus *bus, int argc, char **argv) {
 
                 errno = 0;
                 if (!isdigit((unsigned char) argv[1][0]) || (id = strtoull(argv[1], &end, 10), errno != 0) || *end)
-                        return local_error("org.freedesktop.DBus.Error.InvalidArgs", "Invalid job id '%s'.",
-                                           argv[1]);
+                        return local_error("org.freedesktop.DBus.Error.InvalidArgs", "Invalid job id '%s'.", argv[1]);
         }
 
         r = get_report(bus, id, &error, &report);
@@ -1646,8 +1642,9 @@ static const char *first_key(json_object *o, const char *const *keys, size_t n) 
 
 static int verb_history(sd_bus *bus, int argc, char **argv) {
         static const char *const id_keys[] = { "id", "job" };
-        static const char *const time_keys[] = { "finished_usec", "finished", "end", "timestamp",
-                                                 "started_usec", "started", "time" };
+        static const char *const time_keys[] = { "end_usec",   "finished_usec", "end",          "ended", "finished",
+                                                 "end_time",   "start_usec",    "started_usec", "start", "started",
+                                                 "start_time", "timestamp",     "time" };
         static const char *const from_keys[] = { "from", "discouraged" };
         static const char *const to_keys[] = { "to", "replacement" };
         static const char *const result_keys[] = { "result", "state" };
@@ -1704,8 +1701,7 @@ static int verb_history(sd_bus *bus, int argc, char **argv) {
                         else
                                 snprintf(when, sizeof(when), "%s", json_object_get_string(v));
                 }
-                snprintf(fromto, sizeof(fromto), "%s -> %s", k_from ? prop_str(e, k_from) : "?",
-                         k_to ? prop_str(e, k_to) : "?");
+                snprintf(fromto, sizeof(fromto), "%s -> %s", k_from ? prop_str(e, k_from) : "?", k_to ? prop_str(e, k_to) : "?");
                 printf("%-6s  %-31s  %-28s  %s\n", k_id ? prop_str(e, k_id) : "-", when, fromto,
                        k_result ? prop_str(e, k_result) : "-");
         }
@@ -1755,12 +1751,10 @@ typedef struct Verb {
 } Verb;
 
 static const Verb verbs[] = {
-        { "status", 1, 1, verb_status },     { "plan", 1, 1, verb_plan },
-        { "products", 1, 1, verb_products }, { "start", 1, 1, verb_start },
-        { "pause", 1, 1, verb_pause },       { "resume", 1, 1, verb_resume },
-        { "cancel", 1, 1, verb_cancel },     { "postpone", 2, 2, verb_postpone },
-        { "report", 1, 2, verb_report },     { "history", 1, 1, verb_history },
-        { "monitor", 1, 1, verb_monitor },   { "refresh", 1, 1, verb_refresh },
+        { "status", 1, 1, verb_status },   { "plan", 1, 1, verb_plan },         { "products", 1, 1, verb_products },
+        { "start", 1, 1, verb_start },     { "pause", 1, 1, verb_pause },       { "resume", 1, 1, verb_resume },
+        { "cancel", 1, 1, verb_cancel },   { "postpone", 2, 2, verb_postpone }, { "report", 1, 2, verb_report },
+        { "history", 1, 1, verb_history }, { "monitor", 1, 1, verb_monitor },   { "refresh", 1, 1, verb_refresh },
 };
 
 _printf_(1, 2) static int usage_error(const char *fmt, ...) {
@@ -1904,10 +1898,9 @@ int main(int argc, char *argv[]) {
 
         r = sd_bus_open_system(&bus);
         if (r < 0)
-                return local_error("org.freedesktop.DBus.Error.NoServer", "Failed to connect to the system bus: %s",
-                                   strerror(-r));
+                return local_error("org.freedesktop.DBus.Error.NoServer", "Failed to connect to the system bus: %s", strerror(-r));
         (void) sd_bus_set_allow_interactive_authorization(bus, arg_ask_password);
         (void) sd_bus_set_method_call_timeout(bus, CALL_TIMEOUT_USEC);
 
-        return verb->run(bus, n_args, optind < argc ? argv + optind : (char *[]) { (char *) "status", NULL });
+        return verb->run(bus, n_args, optind < argc ? argv + optind : (char *[]){ (char *) "status", NULL });
 }
