@@ -1676,11 +1676,11 @@ static int verb_history(sd_bus *bus, int argc, char **argv) {
                 puts("No migrations recorded.");
                 return EXIT_OK;
         }
-        printf("%-6s  %-31s  %-28s  %s\n", "JOB", "TIME", "FROM -> TO", "RESULT");
+        printf("%-6s  %-31s  %-28s  %-10s  %s\n", "JOB", "FINISHED", "FROM -> TO", "GAP", "RESULT");
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(history, i), *v;
                 const char *k_id, *k_time, *k_from, *k_to, *k_result;
-                char when[128] = "-", fromto[256];
+                char when[128] = "-", fromto[256], gap[64] = "-", result[128];
 
                 if (!json_object_is_type(e, json_type_object)) {
                         puts(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
@@ -1701,9 +1701,12 @@ static int verb_history(sd_bus *bus, int argc, char **argv) {
                         else
                                 snprintf(when, sizeof(when), "%s", json_object_get_string(v));
                 }
+                if (json_object_object_get_ex(e, "gap_usec", &v) && json_object_is_type(v, json_type_int))
+                        format_timespan(gap, sizeof(gap), json_object_get_uint64(v));
                 snprintf(fromto, sizeof(fromto), "%s -> %s", k_from ? prop_str(e, k_from) : "?", k_to ? prop_str(e, k_to) : "?");
-                printf("%-6s  %-31s  %-28s  %s\n", k_id ? prop_str(e, k_id) : "-", when, fromto,
-                       k_result ? prop_str(e, k_result) : "-");
+                snprintf(result, sizeof(result), "%s%s", k_result ? prop_str(e, k_result) : "-",
+                         prop_bool(e, "dry_run") ? " (dry run)" : "");
+                printf("%-6s  %-31s  %-28s  %-10s  %s\n", k_id ? prop_str(e, k_id) : "-", when, fromto, gap, result);
         }
         return EXIT_OK;
 }
