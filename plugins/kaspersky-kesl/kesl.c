@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Kaspersky Endpoint Security for Linux (the discouraged product): detect,
+ * real-time protection = task 1 File_Threat_Protection, on-demand scan,
+ * uninstall. All through kesl-control with LANG=C/LC_ALL=C.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <avmigrate/plugin.h>
+
+#include "kesl-parse.h"
+
+#define USEC_PER_SEC 1000000ULL
+#define DEFAULT_KESL_CONTROL "/opt/kaspersky/kesl/bin/kesl-control"
+#define OAS_TASK "1"
+
+static const char *const detect_packages[] = { "kesl", "kesl-astra", NULL };
+static const char *const remove_packages[] = { "kesl-gui", "kesl-gui-astra", "kesl", "kesl-astra", "klnagent64", "klnagent", NULL };
+static const char *const units[] = { "kesl.service", "kesl-supervisor.service", "klnagent64.service", NULL };
+static const char *const c_env[] = { "LANG=C", "LC_ALL=C", NULL };
+
+static void run_result_donep(AvmRunResult *r) {
+        avm_run_result_done(r);
+}
+#define _cleanup_run_result_ __attribute__((cleanup(run_result_donep)))
+
+static const char *kesl_control(AvmHost *host) {
+        const char *v = avm_host_config(host, "KeslControl");
+        return v && *v ? v : DEFAULT_KESL_CONTROL;
+}
+
+static uint64_t cfg_sec(AvmHost *host, const char *key, unsigned def) {
+        const char *v = avm_host_config(host, key);
+        char *end;
+        unsigned long s;
+
+        if (!v || !*v)
+                return def * USEC_PER_SEC;
+        errno = 0;
+        s = strtoul(v, &end, 10);
+        if (errno || *end || s == 0 || s > 24 * 3600)
+                return def * USEC_PER_SEC;
+        return s * USEC_PER_SEC;
+}
+
+/* Runs kesl-control with up to 4 arguments. Returns 0 (see r->exit_status) or -errno. */
+static int kesl_run(AvmHost *host, uint64_t timeout, AvmRunResult *r, const char *a1, const char *a2, const char *a3,
+                    const char *a4) {
+        const char *argv[] = { kesl_control(host), a1, a2, a3, a4, NULL };
+        int ret;
+
+        ret = avm_host_run(host, argv, c_env, timeout, KESL_OUTPUT_MAX, r);
+        if (ret == -ETIME) {
+                avm_host_error(host, "kesl-control %s timed out", a1);
+                return ret;
+        }
+        if (ret < 0) {
+                avm_host_error(host, "Cannot run %s: %s", argv[0], strerror(-ret));
+                return ret;
+        }
+        if (r->truncated) {
+                avm_host_error(host, "kesl-control %s: output larger than %d bytes, refusing it", a1, KESL_OUTPUT_MAX);
+                return -EBADMSG;
+        }
+        if (r->exit_status == 127 || r->exit_status == 126) {
+                avm_host_error(host, "kesl-control %s could not be executed (exit %d)", a1, r->exit_status);
+                return -ENOENT;
+        }
+        return 0;
+}
+
+/* Turns a failing exit code into avm_host_error + -errno. */
+static int kesl_fail(AvmHost *host, const char *what, int code) {
+        if (code == KESL_EXIT_POLICY)
+                avm_host_error(host,
+                               "KESL refused %s: it is managed by a Kaspersky Security Center policy (exit 68); unlock the "
+                               "policy or remove the host from KSC management first",
+                               what);
+        else if (code == KESL_EXIT_DBS_NOT_LOADED)
+                avm_host_error(host, "KESL refused %s: its anti-virus databases are not loaded (exit 66)", what);
+        else
+                avm_host_error(host, "kesl-control %s failed: %s (exit %d)", what, kesl_exit_message(code), code);
+        return kesl_exit_errno(code) < 0 ? kesl_exit_errno(code) : -EIO;
+}
+
+static int app_info(AvmHost *host, KeslAppInfo *ai, int *ret_exit) {
+        _cleanup_run_result_ AvmRunResult r = { 0 };
+        int ret;
+
+        ret = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &r, "--app-info", "--json", NULL, NULL);
+        if (ret < 0)
+                return ret;
+        *ret_exit = r.exit_status;
+        if ((r.exit_status == 0 || r.exit_status == KESL_EXIT_DBS_NOT_LOADED) && kesl_parse_app_info(r.output, r.output_size, ai) == 0)
+                return 0;
+        if (r.exit_status == KESL_EXIT_NOT_RUNNING)
+                return 0;
+        /* Older versions have no --json: fall back to text (LANG=C, but Russian labels are understood too). */
+        avm_run_result_done(&r);
+        ret = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &r, "--app-info", NULL, NULL, NULL);
+        if (ret < 0)
+                return ret;
+        *ret_exit = r.exit_status;
+        if (r.exit_status != 0 && r.exit_status != KESL_EXIT_DBS_NOT_LOADED)
+                return r.exit_status == KESL_EXIT_NOT_RUNNING ? 0 : kesl_fail(host, "--app-info", r.exit_status);
+        if (kesl_parse_app_info(r.output, r.output_size, ai) < 0) {
+                avm_host_error(host, "Malformed, truncated or unknown kesl-control --app-info output");
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+static int task_state(AvmHost *host, KeslTaskState *ret_state, int *ret_exit) {
+        _cleanup_run_result_ AvmRunResult r = { 0 };
+        int ret;
+
+        ret = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &r, "--get-task-state", OAS_TASK, "--json", NULL);
+        if (ret < 0)
+                return ret;
+        *ret_exit = r.exit_status;
+        if (r.exit_status == 0 && kesl_parse_task_state(r.output, r.output_size, ret_state) == 0)
+                return 0;
+        if (r.exit_status == KESL_EXIT_NOT_RUNNING)
+                return 0;
+        avm_run_result_done(&r);
+        ret = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &r, "--get-task-state", OAS_TASK, NULL, NULL);
+        if (ret < 0)
+                return ret;
+        *ret_exit = r.exit_status;
+        if (r.exit_status == KESL_EXIT_NOT_RUNNING)
+                return 0;
+        if (r.exit_status != 0)
+                return kesl_fail(host, "--get-task-state 1", r.exit_status);
+        if (kesl_parse_task_state(r.output, r.output_size, ret_state) < 0) {
+                avm_host_error(host, "Malformed or truncated kesl-control --get-task-state output");
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+static int kesl_detect(AvmHost *host, AvmDetection *ret) {
+        KeslAppInfo ai;
+        int r, code = 0;
+
+        *ret = (AvmDetection) { 0 };
+        for (size_t i = 0; detect_packages[i]; i++) {
+                r = avm_host_package_query(host, detect_packages[i], ret->version, sizeof ret->version);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        ret->installed = true;
+                        break;
+                }
+        }
+        if (access(kesl_control(host), X_OK) < 0)
+                return 0;
+        /* The tool is there: installed even without a package record (e.g. a manual install). */
+        ret->installed = true;
+        r = app_info(host, &ai, &code);
+        if (r == 0 && (code == 0 || code == KESL_EXIT_DBS_NOT_LOADED) && ai.version[0])
+                snprintf(ret->version, sizeof ret->version, "%s", ai.version);
+        else if (r < 0)
+                avm_host_log(host, LOG_WARNING, "kesl-control --app-info failed; version from the package database only");
+        return 0;
+}
+
+static int kesl_status(AvmHost *host, AvmStatus *ret) {
+        KeslAppInfo ai;
+        KeslTaskState ts;
+        int r, code = 0;
+
+        *ret = (AvmStatus) { .definitions_age_sec = -1 };
+        if (access(kesl_control(host), X_OK) < 0) {
+                snprintf(ret->detail, sizeof ret->detail, "kesl-control not found");
+                return 0;
+        }
+        r = app_info(host, &ai, &code);
+        if (r < 0)
+                return r;
+        if (code == KESL_EXIT_NOT_RUNNING) {
+                snprintf(ret->detail, sizeof ret->detail, "Kaspersky Endpoint Security is not running");
+                return 0;
+        }
+        ret->running = true;
+        if (ai.db_release != (time_t) -1) {
+                time_t now = time(NULL);
+                ret->definitions_age_sec = now > ai.db_release ? (int64_t) (now - ai.db_release) : 0;
+        }
+        r = task_state(host, &ts, &code);
+        if (r < 0)
+                return r;
+        if (code == KESL_EXIT_NOT_RUNNING) {
+                ret->running = false;
+                snprintf(ret->detail, sizeof ret->detail, "Kaspersky Endpoint Security stopped");
+                return 0;
+        }
+        ret->realtime = ts == KESL_TASK_STARTED;
+        ret->passive = false; /* KESL has no passive mode */
+        ret->healthy = ai.db_loaded != 0 && code == 0;
+        {
+                const char *ma = avm_host_config(host, "MaxDefinitionsAgeDays");
+                long days = ma ? strtol(ma, NULL, 10) : 7;
+                if (days > 0 && ret->definitions_age_sec > (int64_t) days * 86400)
+                        ret->healthy = false;
+        }
+        snprintf(ret->detail, sizeof ret->detail, "%.100s %.40s, File_Threat_Protection %s%s%s",
+                 ai.name[0] ? ai.name : "KESL", ai.version, kesl_task_state_name(ts), ai.db_loaded == 0 ? ", databases NOT loaded" : "",
+                 ai.policy_applied == 1 ? ", KSC policy applied" : "");
+        return 0;
+}
+
+static int kesl_install(AvmHost *host) {
+        avm_host_error(host, "Installing Kaspersky Endpoint Security is not supported (it is the discouraged product)");
+        return -EOPNOTSUPP;
+}
+
+static int kesl_set_realtime(AvmHost *host, bool enable) {
+        _cleanup_run_result_ AvmRunResult r = { 0 };
+        const char *verb = enable ? "--start-task" : "--stop-task";
+        uint64_t deadline;
+        struct timespec start;
+        int ret, code = 0;
+
+        ret = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &r, verb, OAS_TASK, NULL, NULL);
+        if (ret < 0)
+                return ret;
+        if (r.exit_status == KESL_EXIT_SAME_STATE)
+                avm_host_log(host, LOG_INFO, "File_Threat_Protection already %s", enable ? "started" : "stopped");
+        else if (r.exit_status != 0)
+                return kesl_fail(host, enable ? "--start-task 1" : "--stop-task 1", r.exit_status);
+
+        /* Wait for Starting/Stopping to settle. */
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        deadline = (uint64_t) start.tv_sec * USEC_PER_SEC + cfg_sec(host, "TaskSettleTimeoutSec", 30);
+        for (;;) {
+                KeslTaskState ts = KESL_TASK_STOPPED;
+                struct timespec now;
+
+                ret = task_state(host, &ts, &code);
+                if (ret < 0)
+                        return ret;
+                if (code == KESL_EXIT_NOT_RUNNING) {
+                        if (!enable)
+                                return 0;
+                        return kesl_fail(host, "--start-task 1", code);
+                }
+                if (enable ? ts == KESL_TASK_STARTED : ts == KESL_TASK_STOPPED)
+                        return 0;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if ((uint64_t) now.tv_sec * USEC_PER_SEC > deadline) {
+                        avm_host_error(host, "File_Threat_Protection is %s, not %s", kesl_task_state_name(ts),
+                                       enable ? "Started" : "Stopped");
+                        return -ETIME;
+                }
+                usleep(250000);
+        }
+}
+
+static int kesl_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
+        _cleanup_run_result_ AvmRunResult r = { 0 };
+        KeslScan s;
+        int rr;
+
+        *ret = (AvmScanResult) { 0 };
+        rr = kesl_run(host, cfg_sec(host, "ScanTimeoutSec", 600), &r, "--scan-file", path, NULL, NULL);
+        if (rr < 0)
+                return rr;
+        if (r.exit_status != 0 && r.exit_status != KESL_EXIT_THREATS)
+                return kesl_fail(host, "--scan-file", r.exit_status);
+        if (kesl_parse_scan(r.output, r.output_size, &s) < 0) {
+                if (r.exit_status != KESL_EXIT_THREATS) {
+                        avm_host_error(host, "Malformed kesl-control --scan-file output");
+                        return -EBADMSG;
+                }
+                s = (KeslScan) { 0 };
+        }
+        /* 72 = threats detected; KESL 10 has no 72, so a named threat with exit 0 counts too. */
+        ret->detected = r.exit_status == KESL_EXIT_THREATS || s.detected > 0;
+        if (ret->detected)
+                snprintf(ret->threat, sizeof ret->threat, "%s", s.threat[0] ? s.threat : "threat (kesl-control exit 72)");
+        return 0;
+}
+
+static int kesl_uninstall(AvmHost *host) {
+        const char *leftover = avm_host_config(host, "VerifyRemovedPath");
+        int r;
+
+        if (!leftover)
+                leftover = DEFAULT_KESL_CONTROL;
+        avm_host_progress(host, 10, "Stopping Kaspersky services");
+        for (size_t i = 0; units[i]; i++) {
+                r = avm_host_unit_control(host, units[i], "stop");
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        avm_host_progress(host, 30, "Removing Kaspersky packages");
+        r = avm_host_package_remove(host, remove_packages, true);
+        if (r < 0)
+                return r;
+
+        avm_host_progress(host, 90, "Checking for leftovers");
+        for (size_t i = 0; remove_packages[i]; i++) {
+                r = avm_host_package_query(host, remove_packages[i], NULL, 0);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        avm_host_error(host, "Package %s is still installed after removal", remove_packages[i]);
+                        return -EBUSY;
+                }
+        }
+        if (*leftover && access(leftover, F_OK) == 0) {
+                avm_host_error(host, "%s still exists after removing the packages", leftover);
+                return -EEXIST;
+        }
+        for (size_t i = 0; units[i]; i++) {
+                r = avm_host_unit_is_active(host, units[i]);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        avm_host_error(host, "Unit %s is still active after removal", units[i]);
+                        return -EBUSY;
+                }
+        }
+        return 0;
+}
+
+__attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
+        .api_version = AVM_PLUGIN_API_VERSION,
+        .struct_size = sizeof(AvmPlugin),
+        .id = "kaspersky-kesl",
+        .vendor = "Kaspersky",
+        .product = "Kaspersky Endpoint Security for Linux",
+        .capabilities = AVM_CAP_ON_ACCESS | AVM_CAP_BLOCKING_FANOTIFY | AVM_CAP_UNINSTALL,
+        .detect = kesl_detect,
+        .status = kesl_status,
+        .install = kesl_install,
+        .set_realtime = kesl_set_realtime,
+        .uninstall = kesl_uninstall,
+        .scan_file = kesl_scan_file,
+};

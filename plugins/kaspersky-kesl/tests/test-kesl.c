@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests for the kesl-control output parsers and exit codes. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kesl-parse.h"
+
+static unsigned passed, failed;
+
+#define CHECK(cond)                                                                        \
+        do {                                                                               \
+                if (cond)                                                                  \
+                        passed++;                                                          \
+                else {                                                                     \
+                        failed++;                                                          \
+                        fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
+                }                                                                          \
+        } while (0)
+
+static char *load(const char *name, size_t *ret_size) {
+        char path[4096];
+        char *buf = malloc(KESL_OUTPUT_MAX + 2);
+        FILE *f;
+        size_t n;
+
+        snprintf(path, sizeof path, "%s/%s", TEST_DATA_DIR, name);
+        f = fopen(path, "rbe");
+        if (!f || !buf) {
+                fprintf(stderr, "cannot open %s\n", path);
+                exit(2);
+        }
+        n = fread(buf, 1, KESL_OUTPUT_MAX + 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        *ret_size = n;
+        return buf;
+}
+
+static int app_info_file(const char *name, KeslAppInfo *ai) {
+        size_t n;
+        char *b = load(name, &n);
+        int r = kesl_parse_app_info(b, n, ai);
+        free(b);
+        return r;
+}
+
+static int task_file(const char *name, KeslTaskState *s) {
+        size_t n;
+        char *b = load(name, &n);
+        int r = kesl_parse_task_state(b, n, s);
+        free(b);
+        return r;
+}
+
+int main(void) {
+        static const int documented[] = { 0, 1, 2, 64, 65, 66, 67, 68, 70, 71, 72, 73, 74, 75, 128 };
+        KeslAppInfo ai;
+        KeslTaskState ts;
+        KeslScan scan;
+        size_t n;
+        char *b;
+
+        /* --app-info: English text, Russian text, JSON, KESL 10 */
+        CHECK(app_info_file("app-info-en.txt", &ai) == 0);
+        CHECK(strcmp(ai.version, "12.1.0.1297") == 0 && ai.db_loaded == 1 && ai.file_monitoring == 0 && ai.policy_applied == 0);
+        CHECK(ai.db_release > 1700000000 && strcmp(ai.name, "Kaspersky Endpoint Security for Linux") == 0);
+        CHECK(app_info_file("app-info-ru.txt", &ai) == 0);
+        CHECK(strcmp(ai.version, "12.1.0.1297") == 0 && ai.db_loaded == 1 && ai.file_monitoring == 0 && ai.policy_applied == 0);
+        CHECK(ai.db_release > 1700000000);
+        CHECK(app_info_file("app-info.json", &ai) == 0);
+        CHECK(strcmp(ai.version, "12.1.0.1297") == 0 && ai.db_loaded == 1 && ai.db_release > 1700000000);
+        CHECK(app_info_file("app-info-kesl10.txt", &ai) == 0);
+        CHECK(strcmp(ai.version, "10.1.1.6421") == 0 && ai.db_loaded == 0 && ai.db_release == 1590616020);
+        /* truncated / malformed */
+        CHECK(app_info_file("app-info-truncated.txt", &ai) == -EBADMSG);
+        CHECK(app_info_file("app-info-truncated.json", &ai) == -EBADMSG);
+        CHECK(kesl_parse_app_info("", 0, &ai) == -EBADMSG);
+        CHECK(kesl_parse_app_info(NULL, 0, &ai) == -EBADMSG);
+        CHECK(kesl_parse_app_info("hello world\n", 12, &ai) == -EBADMSG);
+        CHECK(kesl_parse_app_info("[1,2,3]", 7, &ai) == -EBADMSG);
+        CHECK(kesl_parse_app_info("{\"Version\": {\"x\": 1}}", 21, &ai) == -EBADMSG);
+        CHECK(kesl_parse_app_info("{\"Version\": \"1.2\"} trailing", 27, &ai) == -EBADMSG);
+        CHECK(kesl_parse_app_info("Version: 1.2; rm -rf /\n", 23, &ai) == -EBADMSG);
+        CHECK(kesl_parse_app_info("Version: 12.1\nLast release date of databases: tomorrow\n", 54, &ai) == -EBADMSG);
+        CHECK(kesl_parse_app_info("Version: 1.2\0Name: x", 20, &ai) == -EBADMSG); /* embedded NUL */
+        {
+                /* oversized */
+                char *big = malloc(KESL_OUTPUT_MAX + 100);
+                memset(big, 'a', KESL_OUTPUT_MAX + 99);
+                memcpy(big, "Version: 1.2\n", 13);
+                big[KESL_OUTPUT_MAX + 99] = '\0';
+                CHECK(kesl_parse_app_info(big, KESL_OUTPUT_MAX + 99, &ai) == -EBADMSG);
+                /* overlong line */
+                big[4000] = '\0';
+                CHECK(kesl_parse_app_info(big, 4000, &ai) == -EBADMSG);
+                free(big);
+        }
+        {
+                char garbage[2048];
+                for (size_t i = 0; i < sizeof garbage - 1; i++)
+                        garbage[i] = (char) (1 + (i * 7919) % 255);
+                garbage[sizeof garbage - 1] = '\0';
+                CHECK(kesl_parse_app_info(garbage, strlen(garbage), &ai) < 0);
+                CHECK(kesl_parse_task_state(garbage, strlen(garbage), &ts) < 0);
+                CHECK(kesl_parse_scan(garbage, strlen(garbage), &scan) < 0);
+        }
+
+        /* --get-task-state */
+        CHECK(task_file("task-state-stopped.txt", &ts) == 0 && ts == KESL_TASK_STOPPED);
+        CHECK(task_file("task-state-stopped.json", &ts) == 0 && ts == KESL_TASK_STOPPED);
+        CHECK(task_file("task-state-ru.txt", &ts) == 0 && ts == KESL_TASK_STARTED);
+        CHECK(task_file("task-state-bogus.txt", &ts) == -EBADMSG);
+        CHECK(kesl_parse_task_state("{\"State\": \"Started\"}", 20, &ts) == 0 && ts == KESL_TASK_STARTED);
+        CHECK(kesl_parse_task_state("Name: File_Threat_Protection\n", 29, &ts) == -EBADMSG);
+        CHECK(kesl_parse_task_state("{\"State\": \"Sta", 14, &ts) == -EBADMSG);
+
+        /* --scan-file */
+        b = load("scan-found.txt", &n);
+        CHECK(kesl_parse_scan(b, n, &scan) == 0 && scan.detected == 1 && strcmp(scan.threat, "EICAR-Test-File") == 0);
+        free(b);
+        b = load("scan-clean.txt", &n);
+        CHECK(kesl_parse_scan(b, n, &scan) == 0 && scan.detected == 0 && scan.threat[0] == '\0');
+        free(b);
+
+        /* exit codes: every documented one has its own message */
+        for (size_t i = 0; i < sizeof documented / sizeof documented[0]; i++)
+                CHECK(strcmp(kesl_exit_message(documented[i]), "undocumented exit code") != 0);
+        CHECK(strcmp(kesl_exit_message(99), "undocumented exit code") == 0);
+        CHECK(kesl_exit_errno(0) == 0 && kesl_exit_errno(70) == 0);
+        CHECK(kesl_exit_errno(68) == -EPERM);
+        CHECK(kesl_exit_errno(66) == -ENODATA);
+        CHECK(kesl_exit_errno(64) == -ESRCH);
+        CHECK(kesl_exit_errno(1) == -EINVAL);
+        CHECK(kesl_exit_errno(128) == -EIO && kesl_exit_errno(65) == -EIO);
+        for (size_t i = 1; i < sizeof documented / sizeof documented[0]; i++)
+                if (documented[i] != 70)
+                        CHECK(kesl_exit_errno(documented[i]) < 0);
+
+        printf("%u passed, %u failed\n", passed, failed);
+        return failed ? 1 : 0;
+}
