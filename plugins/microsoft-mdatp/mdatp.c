@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Microsoft Defender for Endpoint on Linux: health (JSON, --field fallback),
+ * passive mode and real-time switches, scan via threat-list delta,
+ * install/uninstall through the package backend, onboarding blob.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <avmigrate/plugin.h>
+
+#include "mdatp-parse.h"
+
+#define USEC_PER_SEC 1000000ULL
+#define DEFAULT_MDATP "/usr/bin/mdatp"
+#define DEFAULT_ONBOARDING "/etc/opt/microsoft/mdatp/mdatp_onboard.json"
+#define ONBOARDING_MAX (1024 * 1024)
+
+static const char *const packages[] = { "mdatp", NULL };
+
+static void run_result_donep(AvmRunResult *r) {
+        avm_run_result_done(r);
+}
+#define _cleanup_run_result_ __attribute__((cleanup(run_result_donep)))
+
+static const char *cfg(AvmHost *host, const char *key, const char *def) {
+        const char *v = avm_host_config(host, key);
+        return v && *v ? v : def;
+}
+
+static uint64_t cfg_sec(AvmHost *host, const char *key, unsigned def) {
+        const char *v = avm_host_config(host, key);
+        char *end;
+        unsigned long s;
+
+        if (!v || !*v)
+                return def * USEC_PER_SEC;
+        errno = 0;
+        s = strtoul(v, &end, 10);
+        if (errno || *end || s > 24 * 3600)
+                return def * USEC_PER_SEC;
+        return s * USEC_PER_SEC;
+}
+
+static int mdatp_run(AvmHost *host, uint64_t timeout, AvmRunResult *r, const char *const args[]) {
+        const char *argv[12];
+        size_t k = 0;
+        int ret;
+
+        argv[k++] = cfg(host, "Mdatp", DEFAULT_MDATP);
+        for (size_t i = 0; args[i] && k < 11; i++)
+                argv[k++] = args[i];
+        argv[k] = NULL;
+        ret = avm_host_run(host, argv, NULL, timeout, MDATP_OUTPUT_MAX, r);
+        if (ret == -ETIME) {
+                avm_host_error(host, "mdatp %s %s timed out", args[0], args[1] ? args[1] : "");
+                return ret;
+        }
+        if (ret < 0) {
+                avm_host_error(host, "Cannot run %s: %s", argv[0], strerror(-ret));
+                return ret;
+        }
+        if (r->truncated) {
+                avm_host_error(host, "mdatp %s: output larger than %d bytes, refusing it", args[0], MDATP_OUTPUT_MAX);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+static int run_ok(AvmHost *host, const char *const args[]) {
+        _cleanup_run_result_ AvmRunResult r = { 0 };
+        int ret;
+
+        ret = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &r, args);
+        if (ret < 0)
+                return ret;
+        if (r.exit_status != 0) {
+                avm_host_error(host, "mdatp %s %s failed with exit status %d%s%.160s", args[0], args[1] ? args[1] : "", r.exit_status,
+                               r.output && *r.output ? ": " : "", r.output ? r.output : "");
+                return -EIO;
+        }
+        return 0;
+}
+
+static int health_field(AvmHost *host, const char *field, char *buf, size_t size) {
+        const char *args[] = { "health", "--field", field, NULL };
+        _cleanup_run_result_ AvmRunResult r = { 0 };
+        int ret;
+
+        ret = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &r, args);
+        if (ret < 0)
+                return ret;
+        if (r.exit_status != 0) {
+                avm_host_error(host, "mdatp health --field %s failed with exit status %d", field, r.exit_status);
+                return -EIO;
+        }
+        if (mdatp_parse_field(r.output, r.output_size, buf, size) < 0) {
+                avm_host_error(host, "Malformed output of mdatp health --field %s", field);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+static int health_bool(AvmHost *host, const char *field) {
+        char v[64];
+        int r;
+
+        r = health_field(host, field, v, sizeof v);
+        if (r < 0)
+                return r;
+        r = mdatp_parse_bool(v);
+        if (r < 0)
+                avm_host_error(host, "mdatp health --field %s: expected true/false, got '%s'", field, v);
+        return r;
+}
+
+/* `health --output json`, falling back to the --field form (older versions). */
+static int health(AvmHost *host, MdatpHealth *h) {
+        const char *args[] = { "health", "--output", "json", NULL };
+        _cleanup_run_result_ AvmRunResult r = { 0 };
+        char v[64];
+        int ret;
+
+        ret = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &r, args);
+        if (ret < 0)
+                return ret;
+        if (r.exit_status == 0 && mdatp_parse_health_json(r.output, r.output_size, h) == 0)
+                return 0;
+        avm_host_log(host, LOG_INFO, "mdatp health --output json unusable (exit %d), using --field", r.exit_status);
+
+        *h = (MdatpHealth) { .definitions_updated = -1, .definitions_minutes_ago = -1, .licensed = -1 };
+        if ((h->healthy = health_bool(host, "healthy")) < 0)
+                return h->healthy;
+        if ((h->realtime = health_bool(host, "real_time_protection_enabled")) < 0)
+                return h->realtime;
+        if ((h->passive = health_bool(host, "passive_mode_enabled")) < 0)
+                return h->passive;
+        h->licensed = health_bool(host, "licensed");
+        if (health_field(host, "definitions_updated_minutes_ago", v, sizeof v) == 0) {
+                char *end;
+                long long m = strtoll(v, &end, 10);
+                if (*end == '\0' && m >= 0)
+                        h->definitions_minutes_ago = m;
+        }
+        if (health_field(host, "app_version", v, sizeof v) == 0 && strspn(v, "0123456789.") == strlen(v))
+                snprintf(h->app_version, sizeof h->app_version, "%s", v);
+        if (health_field(host, "conflicting_applications", v, sizeof v) == 0 && strcmp(v, "[]") != 0 && strcmp(v, "") != 0) {
+                snprintf(h->conflicting, sizeof h->conflicting, "%s", v);
+                h->n_conflicting = 1;
+        }
+        return 0;
+}
+
+static int mdatp_detect(AvmHost *host, AvmDetection *ret) {
+        int r;
+
+        *ret = (AvmDetection) { 0 };
+        r = avm_host_package_query(host, "mdatp", ret->version, sizeof ret->version);
+        if (r < 0)
+                return r;
+        ret->installed = r > 0;
+        if (ret->installed && access(cfg(host, "Mdatp", DEFAULT_MDATP), X_OK) == 0) {
+                char v[64];
+                if (health_field(host, "app_version", v, sizeof v) == 0 && strspn(v, "0123456789.") == strlen(v))
+                        snprintf(ret->version, sizeof ret->version, "%s", v);
+        }
+        return 0;
+}
+
+static int mdatp_status(AvmHost *host, AvmStatus *ret) {
+        MdatpHealth h;
+        int r;
+
+        *ret = (AvmStatus) { .definitions_age_sec = -1 };
+        if (access(cfg(host, "Mdatp", DEFAULT_MDATP), X_OK) < 0) {
+                snprintf(ret->detail, sizeof ret->detail, "mdatp not found");
+                return 0;
+        }
+        r = health(host, &h);
+        if (r < 0)
+                return r;
+        ret->running = true;
+        ret->realtime = h.realtime == 1;
+        ret->passive = h.passive == 1;
+        ret->healthy = h.healthy == 1;
+        if (h.definitions_minutes_ago >= 0)
+                ret->definitions_age_sec = h.definitions_minutes_ago * 60;
+        else if (h.definitions_updated > 0) {
+                time_t now = time(NULL);
+                ret->definitions_age_sec = now > h.definitions_updated ? (int64_t) (now - h.definitions_updated) : 0;
+        }
+        if (h.n_conflicting > 0)
+                avm_host_log(host, LOG_WARNING, "Defender reports conflicting applications: %s", h.conflicting);
+        snprintf(ret->detail, sizeof ret->detail, "Defender %s, %s%s%s%s%.120s", h.app_version[0] ? h.app_version : "?",
+                 h.passive == 1 ? "passive mode" : ret->realtime ? "real-time on" : "real-time off",
+                 h.licensed == 0 ? ", NOT licensed (not onboarded)" : "", h.n_conflicting ? ", " : "",
+                 h.n_conflicting ? "conflicting: " : "", h.n_conflicting ? h.conflicting : "");
+        return 0;
+}
+
+static int install_onboarding(AvmHost *host, const char *src) {
+        const char *dst = cfg(host, "OnboardingPath", DEFAULT_ONBOARDING);
+        char tmp[PATH_MAX], dir[PATH_MAX], *buf = NULL, *slash;
+        struct stat st;
+        ssize_t n;
+        int in = -1, out = -1, r = 0;
+
+        if (snprintf(tmp, sizeof tmp, "%s.tmp", dst) >= (int) sizeof tmp || snprintf(dir, sizeof dir, "%s", dst) >= (int) sizeof dir)
+                return -ENAMETOOLONG;
+        in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (in < 0 || fstat(in, &st) < 0) {
+                r = -errno;
+                avm_host_error(host, "Cannot open onboarding file %s: %s", src, strerror(-r));
+                goto finish;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > ONBOARDING_MAX) {
+                avm_host_error(host, "Onboarding file %s is not a regular file of at most 1 MiB", src);
+                r = -EBADMSG;
+                goto finish;
+        }
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        n = read(in, buf, (size_t) st.st_size + 1);
+        if (n != st.st_size) {
+                avm_host_error(host, "Short read on onboarding file %s", src);
+                r = -EIO;
+                goto finish;
+        }
+        buf[n] = '\0';
+        if (strlen(buf) != (size_t) n || buf[strspn(buf, " \t\r\n")] != '{') {
+                avm_host_error(host, "Onboarding file %s is not a JSON object (the .py onboarding script is not supported)", src);
+                r = -EBADMSG;
+                goto finish;
+        }
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = '\0';
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+                        r = -errno;
+                        avm_host_error(host, "Cannot create %s: %s", dir, strerror(-r));
+                        goto finish;
+                }
+        }
+        out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (out < 0 || write(out, buf, (size_t) n) != n || fsync(out) < 0 || rename(tmp, dst) < 0) {
+                r = errno ? -errno : -EIO;
+                avm_host_error(host, "Cannot install onboarding file to %s: %s", dst, strerror(-r));
+                (void) unlink(tmp);
+                goto finish;
+        }
+        avm_host_log(host, LOG_INFO, "Installed onboarding file %s", dst);
+finish:
+        free(buf);
+        if (in >= 0)
+                close(in);
+        if (out >= 0)
+                close(out);
+        return r;
+}
+
+static int mdatp_set_realtime(AvmHost *host, bool enable) {
+        const char *passive[] = { "config", "passive-mode", "--value", enable ? "disabled" : "enabled", NULL };
+        const char *rtp[] = { "config", "real-time-protection", "--value", enable ? "enabled" : "disabled", NULL };
+        int r;
+
+        if (enable) {
+                MdatpHealth h;
+                if (health(host, &h) == 0 && h.n_conflicting > 0)
+                        avm_host_log(host, LOG_WARNING, "Enabling real-time protection while Defender lists conflicting applications: %s",
+                                     h.conflicting);
+                r = run_ok(host, passive);
+                if (r < 0)
+                        return r;
+                r = run_ok(host, rtp);
+        } else {
+                r = run_ok(host, rtp);
+                if (r < 0)
+                        return r;
+                r = run_ok(host, passive);
+        }
+        if (r < 0)
+                return r;
+        r = health_bool(host, "real_time_protection_enabled");
+        if (r < 0)
+                return r;
+        if (r != (int) enable) {
+                avm_host_error(host,
+                                "Defender real-time protection is still %s: a managed setting "
+                                "(/etc/opt/microsoft/mdatp/managed/mdatp_managed.json, antivirusEngine.enforcementLevel) overrides the CLI",
+                                r ? "on" : "off");
+                return -EPERM;
+        }
+        return 0;
+}
+
+static int mdatp_install(AvmHost *host) {
+        const char *art = avm_host_artifact(host);
+        const char *onboarding = avm_host_config(host, "OnboardingFile");
+        uint64_t wait, deadline;
+        struct timespec ts;
+        int r;
+
+        avm_host_progress(host, 10, "Installing Microsoft Defender");
+        /* The artifact is either the package itself or the onboarding blob. */
+        if (art && (strstr(art, ".deb") || strstr(art, ".rpm")))
+                r = avm_host_package_install(host, NULL, art);
+        else {
+                r = avm_host_package_install(host, packages, NULL);
+                if (art && !onboarding)
+                        onboarding = art;
+        }
+        if (r < 0)
+                return r;
+        if (onboarding) {
+                avm_host_progress(host, 50, "Onboarding");
+                r = install_onboarding(host, onboarding);
+                if (r < 0)
+                        return r;
+        }
+        avm_host_progress(host, 70, "Switching to passive mode");
+        r = mdatp_set_realtime(host, false);
+        if (r < 0)
+                return r;
+        /* mde_installer.sh polls `licensed` every 10 s after onboarding. */
+        wait = cfg_sec(host, "LicensedWaitSec", onboarding ? 80 : 0);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        deadline = (uint64_t) ts.tv_sec * USEC_PER_SEC + wait;
+        for (;;) {
+                int lic = health_bool(host, "licensed");
+                if (lic == 1)
+                        break;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                if ((uint64_t) ts.tv_sec * USEC_PER_SEC >= deadline) {
+                        avm_host_log(host, LOG_WARNING, "Defender is installed but not licensed (not onboarded)");
+                        break;
+                }
+                sleep(2);
+        }
+        return 0;
+}
+
+static int mdatp_uninstall(AvmHost *host) {
+        int r;
+
+        r = avm_host_package_remove(host, packages, true);
+        if (r < 0)
+                return r;
+        r = avm_host_package_query(host, "mdatp", NULL, 0);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                avm_host_error(host, "Package mdatp is still installed");
+                return -EBUSY;
+        }
+        r = avm_host_unit_is_active(host, "mdatp.service");
+        if (r > 0) {
+                avm_host_error(host, "mdatp.service is still active after removal");
+                return -EBUSY;
+        }
+        return r < 0 ? r : 0;
+}
+
+static int threat_list(AvmHost *host, const char *path, MdatpThreats *ret) {
+        const char *args[] = { "threat", "list", "--output", "json", NULL };
+        _cleanup_run_result_ AvmRunResult r = { 0 };
+        int ret2;
+
+        ret2 = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &r, args);
+        if (ret2 < 0)
+                return ret2;
+        if (r.exit_status != 0) {
+                avm_host_error(host, "mdatp threat list failed with exit status %d", r.exit_status);
+                return -EIO;
+        }
+        ret2 = mdatp_parse_threats(r.output, r.output_size, path, ret);
+        if (ret2 < 0)
+                avm_host_error(host, "Malformed or oversized output of mdatp threat list --output json");
+        return ret2;
+}
+
+static int mdatp_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
+        const char *args[] = { "scan", "custom", "--path", path, NULL };
+        _cleanup_run_result_ AvmRunResult r = { 0 };
+        MdatpThreats *before = NULL, *after = NULL;
+        const MdatpThreat *t;
+        int rr;
+
+        *ret = (AvmScanResult) { 0 };
+        before = calloc(1, sizeof *before);
+        after = calloc(1, sizeof *after);
+        if (!before || !after) {
+                rr = -ENOMEM;
+                goto finish;
+        }
+        /* Exit code and output of a detection are undocumented: compare the threat list before and after [INF]. */
+        rr = threat_list(host, path, before);
+        if (rr < 0)
+                goto finish;
+        rr = mdatp_run(host, cfg_sec(host, "ScanTimeoutSec", 600), &r, args);
+        if (rr < 0)
+                goto finish;
+        if (r.exit_status != 0)
+                avm_host_log(host, LOG_NOTICE, "mdatp scan custom exited with status %d (meaning inferred: not an error by itself)",
+                             r.exit_status);
+        rr = threat_list(host, path, after);
+        if (rr < 0)
+                goto finish;
+        t = mdatp_threat_new(before, after);
+        if (t) {
+                ret->detected = true;
+                snprintf(ret->threat, sizeof ret->threat, "%s", t->name);
+        } else if (r.exit_status != 0) {
+                avm_host_error(host, "mdatp scan custom --path %s failed with exit status %d and no new threat", path, r.exit_status);
+                rr = -EIO;
+        }
+finish:
+        free(before);
+        free(after);
+        return rr;
+}
+
+__attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
+        .api_version = AVM_PLUGIN_API_VERSION,
+        .struct_size = sizeof(AvmPlugin),
+        .id = "microsoft-mdatp",
+        .vendor = "Microsoft",
+        .product = "Microsoft Defender for Endpoint on Linux",
+        .capabilities = AVM_CAP_ON_ACCESS | AVM_CAP_BLOCKING_FANOTIFY | AVM_CAP_PASSIVE_MODE | AVM_CAP_INSTALL | AVM_CAP_UNINSTALL,
+        .detect = mdatp_detect,
+        .status = mdatp_status,
+        .install = mdatp_install,
+        .set_realtime = mdatp_set_realtime,
+        .uninstall = mdatp_uninstall,
+        .scan_file = mdatp_scan_file,
+};
