@@ -6,6 +6,7 @@
 
 #include "avmigrate/plugin.h"
 #include "config.h"
+#include "configuration.h"
 
 typedef struct AvmConfig AvmConfig;
 

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.avmigrate.Migrate1.Manager on /org/avmigrate/Migrate1. */
+#include <inttypes.h>
+
+#include "bus.h"
+#include "engine.h"
+#include "errors.h"
+#include "history.h"
+#include "log.h"
+#include "polkit.h"
+#include "report.h"
+#include "util.h"
+#include "window.h"
+
+#define MANAGER_PATH "/org/avmigrate/Migrate1"
+#define MANAGER_IFACE "org.avmigrate.Migrate1.Manager"
+
+/* What an authorized call needs once polkit has answered. */
+typedef struct Call {
+        Manager *manager;
+        bool force, dry_run;
+        char replacement[64];
+        uint64_t usec;
+        uint64_t job_id;
+} Call;
+
+static void reply_error(sd_bus_message *m, const sd_bus_error *e) {
+        (void) sd_bus_reply_method_error(m, e);
+}
+
+static void reply_error_name(sd_bus_message *m, const char *name, const char *text) {
+        (void) sd_bus_reply_method_errorf(m, name, "%s", text);
+}
+
+/* ---- properties ---- */
+
+#define SNAP(m, s)                   \
+        PropertySnapshot s;          \
+        manager_snapshot((m), &s)
+
+static int prop_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        SNAP(userdata, s);
+        const char *v = streq(property, "State")         ? s.state
+                        : streq(property, "Step")        ? s.step
+                        : streq(property, "StatusText")  ? s.status_text
+                        : streq(property, "Discouraged") ? s.discouraged
+                        : streq(property, "Replacement") ? s.replacement
+                                                         : s.last_error;
+        return sd_bus_message_append(reply, "s", v);
+}
+
+static int prop_job(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                    void *userdata, sd_bus_error *error) {
+        SNAP(userdata, s);
+        return sd_bus_message_append(reply, "o", s.job);
+}
+
+static int prop_u(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                  void *userdata, sd_bus_error *error) {
+        SNAP(userdata, s);
+        return sd_bus_message_append(reply, "u", streq(property, "Progress") ? s.progress : s.deferrals_left);
+}
+
+static int prop_t(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                  void *userdata, sd_bus_error *error) {
+        SNAP(userdata, s);
+        return sd_bus_message_append(reply, "t", streq(property, "ScheduledAt") ? s.scheduled_at : s.gap_usec);
+}
+
+static int prop_protected(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "b", m->protected_);
+}
+
+static int prop_products(sd_bus *bus, const char *path, const char *interface, const char *property,
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(sssbb)");
+        for (size_t i = 0; r >= 0 && i < m->products.n; i++) {
+                Product *p = &m->products.items[i];
+                r = sd_bus_message_append(reply, "(sssbb)", p->plugin->id, p->plugin->product ? p->plugin->product : "",
+                                          p->version, p->installed, p->realtime);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+/* ---- methods ---- */
+
+static int method_get_plan(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        Product *from = manager_discouraged(m), *to = manager_replacement(m, NULL);
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        for (int s = 0; r >= 0 && from && to && s < _STEP_MAX; s++) {
+                const char *product = s == STEP_REMOVE ? from->plugin->id
+                                      : s == STEP_PREFLIGHT || s == STEP_REPORT || s == STEP_HANDOVER ? ""
+                                                                                                       : to->plugin->id;
+                char desc[256];
+
+                if (s == STEP_HANDOVER)
+                        snprintf(desc, sizeof(desc), "%s (%s → %s, %s)", step_description(s), from->plugin->id,
+                                 to->plugin->id,
+                                 manager_overlap_allowed(m, from, to) ? "overlapping, no gap"
+                                                                      : "stop old first, measured gap");
+                else
+                        snprintf(desc, sizeof(desc), "%s", step_description(s));
+                r = sd_bus_message_append(reply, "(sss)", step_to_string(s), desc, product);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int parse_start_options(sd_bus_message *msg, Call *c, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        for (unsigned n = 0;; n++) {
+                const char *key, *contents;
+                char type;
+
+                r = sd_bus_message_enter_container(msg, 'e', "sv");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (n >= 16)
+                        return sd_bus_error_set(error, AVM_ERROR_INVALID_ARGUMENT, "Too many options.");
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_peek_type(msg, &type, &contents);
+                if (r < 0)
+                        return r;
+                if (streq(key, "force") || streq(key, "dry-run")) {
+                        int b;
+                        if (!streq(contents, "b"))
+                                return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT,
+                                                         "Option '%s' must be a boolean (b), got '%s'.", key, contents);
+                        r = sd_bus_message_read(msg, "v", "b", &b);
+                        if (r < 0)
+                                return r;
+                        if (streq(key, "force"))
+                                c->force = b;
+                        else
+                                c->dry_run = b;
+                } else if (streq(key, "replacement")) {
+                        const char *s;
+                        if (!streq(contents, "s"))
+                                return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT,
+                                                         "Option 'replacement' must be a string (s), got '%s'.",
+                                                         contents);
+                        r = sd_bus_message_read(msg, "v", "s", &s);
+                        if (r < 0)
+                                return r;
+                        if (!string_is_safe_id(s))
+                                return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT,
+                                                         "Option 'replacement': invalid product id.");
+                        snprintf(c->replacement, sizeof(c->replacement), "%s", s);
+                } else {
+                        char safe[65];
+                        snprintf(safe, sizeof(safe), "%s", key);
+                        return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown option '%s' (known: force, replacement, dry-run).", safe);
+                }
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_exit_container(msg);
+}
+
+static void start_authorized(sd_bus_message *msg, void *userdata, bool allowed, const sd_bus_error *error) {
+        Call *c = userdata;
+        Manager *m = c->manager;
+        Product *from, *to;
+        Job *j;
+        char text[256];
+        int r;
+
+        if (!allowed) {
+                reply_error(msg, error);
+                goto out;
+        }
+        if (job_active(m->job)) {
+                snprintf(text, sizeof(text), "Job %" PRIu64 " is already %s.", m->job->id, manager_state(m));
+                reply_error_name(msg, AVM_ERROR_BUSY, text);
+                goto out;
+        }
+        from = manager_discouraged(m);
+        if (!from) {
+                snprintf(text, sizeof(text), "No discouraged product (%s) is installed.",
+                         m->config->discouraged ? m->config->discouraged : "none configured");
+                reply_error_name(msg, AVM_ERROR_NOTHING_TO_DO, text);
+                goto out;
+        }
+        to = manager_replacement(m, c->replacement[0] ? c->replacement : NULL);
+        if (!to) {
+                snprintf(text, sizeof(text), c->replacement[0] ? "'%s' is not an approved product that can be installed."
+                                                               : "No approved product can be installed%s.",
+                         c->replacement);
+                reply_error_name(msg, AVM_ERROR_NO_REPLACEMENT, text);
+                goto out;
+        }
+        if (!c->force) {
+                Window w;
+                uint64_t now = now_usec(CLOCK_REALTIME);
+
+                if (window_parse(m->config->maintenance_window, &w) >= 0 &&
+                    !window_contains(&w, (time_t) (now / USEC_PER_SEC))) {
+                        snprintf(text, sizeof(text), "Outside the maintenance window (%s); use force to override.",
+                                 m->config->maintenance_window);
+                        reply_error_name(msg, AVM_ERROR_OUTSIDE_WINDOW, text);
+                        goto out;
+                }
+                if (m->deferred_until > now) {
+                        snprintf(text, sizeof(text), "The user postponed the migration for another %" PRIu64 " s.",
+                                 (m->deferred_until - now) / USEC_PER_SEC);
+                        reply_error_name(msg, AVM_ERROR_NOT_ELIGIBLE, text);
+                        goto out;
+                }
+        }
+        r = engine_start(m, from, to, c->force, c->dry_run, &j);
+        if (r < 0) {
+                snprintf(text, sizeof(text), "Cannot start the job: %s", strerror(-r));
+                reply_error_name(msg, AVM_ERROR_STEP_FAILED, text);
+                goto out;
+        }
+        (void) sd_bus_reply_method_return(msg, "to", j->id, j->path);
+out:
+        free(c);
+}
+
+static int authorize(sd_bus_message *msg, const char *action, PolkitCallback cb, Call *c) {
+        int r = polkit_check(msg, action, cb, c);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
+        return 1; /* the reply comes from the callback */
+}
+
+static Call *call_new(Manager *m) {
+        Call *c = calloc(1, sizeof(Call));
+        if (c)
+                c->manager = m;
+        return c;
+}
+
+static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Call *c = call_new(userdata);
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        r = parse_start_options(msg, c, error);
+        if (r < 0 || sd_bus_error_is_set(error)) {
+                free(c);
+                if (r < 0 && !sd_bus_error_is_set(error))
+                        return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT, "Malformed options: %s",
+                                                 strerror(-r));
+                return r;
+        }
+        return authorize(msg, "org.avmigrate.Migrate1.start", start_authorized, c);
+}
+
+static void control_authorized(sd_bus_message *msg, void *userdata, bool allowed, const sd_bus_error *error) {
+        Call *c = userdata;
+        Manager *m = c->manager;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *member = sd_bus_message_get_member(msg);
+        int r;
+
+        if (!allowed)
+                reply_error(msg, error);
+        else {
+                if (streq(member, "Pause"))
+                        r = engine_pause(m, &e);
+                else if (streq(member, "Resume"))
+                        r = engine_resume(m, &e);
+                else if (c->job_id && (!m->job || m->job->id != c->job_id))
+                        r = sd_bus_error_set(&e, AVM_ERROR_NOTHING_TO_DO, "This job is no longer running.");
+                else
+                        r = engine_cancel(m, m->job, &e);
+                if (r < 0 || sd_bus_error_is_set(&e))
+                        reply_error(msg, &e);
+                else
+                        (void) sd_bus_reply_method_return(msg, NULL);
+        }
+        sd_bus_error_free(&e);
+        free(c);
+}
+
+static int method_control(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Call *c = call_new(userdata);
+
+        if (!c)
+                return -ENOMEM;
+        return authorize(msg, "org.avmigrate.Migrate1.control", control_authorized, c);
+}
+
+int bus_job_cancel(sd_bus_message *msg, Manager *m, uint64_t id);
+int bus_job_cancel(sd_bus_message *msg, Manager *m, uint64_t id) {
+        Call *c = call_new(m);
+
+        if (!c)
+                return -ENOMEM;
+        c->job_id = id;
+        return authorize(msg, "org.avmigrate.Migrate1.control", control_authorized, c);
+}
+
+static void postpone_authorized(sd_bus_message *msg, void *userdata, bool allowed, const sd_bus_error *error) {
+        Call *c = userdata;
+        Manager *m = c->manager;
+        uint64_t now = now_usec(CLOCK_REALTIME);
+        PropertySnapshot s;
+
+        if (!allowed) {
+                reply_error(msg, error);
+                goto out;
+        }
+        manager_snapshot(m, &s);
+        if (job_active(m->job))
+                reply_error_name(msg, AVM_ERROR_BUSY, "The migration is already running; it cannot be postponed.");
+        else if (!manager_discouraged(m))
+                reply_error_name(msg, AVM_ERROR_NOTHING_TO_DO, "There is no migration to postpone.");
+        else if (s.deferrals_left == 0)
+                reply_error_name(msg, AVM_ERROR_NOT_ELIGIBLE, "No postponements are left.");
+        else {
+                m->deferrals_used++;
+                m->deferred_until = now + c->usec;
+                (void) manager_save(m);
+                log_info("Migration postponed by the user for %" PRIu64 " s (%u left).", c->usec / USEC_PER_SEC,
+                         s.deferrals_left - 1);
+                manager_changed(m);
+                (void) sd_bus_reply_method_return(msg, NULL);
+        }
+out:
+        free(c);
+}
+
+static int method_postpone(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        uint64_t usec;
+        Call *c;
+        int r;
+
+        r = sd_bus_message_read(msg, "t", &usec);
+        if (r < 0)
+                return r;
+        if (usec == 0 || usec > m->config->max_deferral_usec)
+                return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT,
+                                         "Postponement must be between 1 µs and %" PRIu64 " s (MaxDeferralSec=).",
+                                         m->config->max_deferral_usec / USEC_PER_SEC);
+        c = call_new(m);
+        if (!c)
+                return -ENOMEM;
+        c->usec = usec;
+        return authorize(msg, "org.avmigrate.Migrate1.postpone", postpone_authorized, c);
+}
+
+static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return sd_bus_error_set(error, AVM_ERROR_NOT_SUPPORTED,
+                                "Fleet manifests are not supported by this version (no ManifestURL= handling yet).");
+}
+
+static int reply_json(sd_bus_message *msg, json_object *o) {
+        int r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+        return r;
+}
+
+static int method_get_report(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        json_object *o = NULL;
+        uint64_t id;
+        int r;
+
+        r = sd_bus_message_read(msg, "t", &id);
+        if (r < 0)
+                return r;
+        if (m->job && (id == 0 || id == m->job->id))
+                return reply_json(msg, report_build(m->job));
+        r = history_find(id, &o);
+        if (r == -ENOENT && id == 0)
+                return sd_bus_error_set(error, AVM_ERROR_NOT_FOUND, "No job has run yet.");
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, AVM_ERROR_NOT_FOUND, "No job %" PRIu64 " in the history.", id);
+        if (r < 0)
+                return r;
+        return reply_json(msg, o);
+}
+
+static int method_get_history(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        json_object *o;
+        int r = history_list(&o);
+
+        if (r < 0)
+                return r;
+        return reply_json(msg, o);
+}
+
+#define PROP(name, sig, getter) \
+        SD_BUS_PROPERTY(name, sig, getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+#define UNPRIV SD_BUS_VTABLE_UNPRIVILEGED
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        PROP("State", "s", prop_string),
+        PROP("Step", "s", prop_string),
+        PROP("Progress", "u", prop_u),
+        PROP("StatusText", "s", prop_string),
+        PROP("Protected", "b", prop_protected),
+        PROP("ProtectionGapUSec", "t", prop_t),
+        PROP("Products", "a(sssbb)", prop_products),
+        PROP("Discouraged", "s", prop_string),
+        PROP("Replacement", "s", prop_string),
+        PROP("Job", "o", prop_job),
+        PROP("LastError", "s", prop_string),
+        PROP("ScheduledAt", "t", prop_t),
+        PROP("DeferralsLeft", "u", prop_u),
+        SD_BUS_METHOD_WITH_NAMES("GetPlan", "", , "a(sss)", SD_BUS_PARAM(plan), method_get_plan, UNPRIV),
+        SD_BUS_METHOD_WITH_NAMES("Start", "a{sv}", SD_BUS_PARAM(options), "to", SD_BUS_PARAM(id) SD_BUS_PARAM(path),
+                                 method_start, UNPRIV),
+        SD_BUS_METHOD("Pause", "", "", method_control, UNPRIV),
+        SD_BUS_METHOD("Resume", "", "", method_control, UNPRIV),
+        SD_BUS_METHOD("Cancel", "", "", method_control, UNPRIV),
+        SD_BUS_METHOD_WITH_NAMES("Postpone", "t", SD_BUS_PARAM(usec), "", , method_postpone, UNPRIV),
+        SD_BUS_METHOD("Refresh", "", "", method_refresh, UNPRIV),
+        SD_BUS_METHOD_WITH_NAMES("GetReport", "t", SD_BUS_PARAM(id), "s", SD_BUS_PARAM(json), method_get_report,
+                                 UNPRIV),
+        SD_BUS_METHOD_WITH_NAMES("GetHistory", "", , "s", SD_BUS_PARAM(json), method_get_history, UNPRIV),
+        SD_BUS_SIGNAL_WITH_NAMES("StepStarted", "tsuu",
+                                 SD_BUS_PARAM(job_id) SD_BUS_PARAM(step) SD_BUS_PARAM(index) SD_BUS_PARAM(count), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("StepFinished", "tss", SD_BUS_PARAM(job_id) SD_BUS_PARAM(step) SD_BUS_PARAM(result),
+                                 0),
+        SD_BUS_SIGNAL_WITH_NAMES("JobRemoved", "tos", SD_BUS_PARAM(job_id) SD_BUS_PARAM(path) SD_BUS_PARAM(result), 0),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_manager_setup(Manager *m) {
+        return sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, MANAGER_IFACE, manager_vtable, m);
+}
+
+void bus_emit_step_started(Job *j, StepId s) {
+        if (j->manager->bus)
+                (void) sd_bus_emit_signal(j->manager->bus, MANAGER_PATH, MANAGER_IFACE, "StepStarted", "tsuu", j->id,
+                                          step_to_string(s), (uint32_t) s + 1, (uint32_t) _STEP_MAX);
+}
+
+void bus_emit_step_finished(Job *j, StepId s, const char *result) {
+        if (j->manager->bus)
+                (void) sd_bus_emit_signal(j->manager->bus, MANAGER_PATH, MANAGER_IFACE, "StepFinished", "tss", j->id,
+                                          step_to_string(s), result);
+}
+
+void bus_emit_job_removed(Job *j) {
+        if (j->manager->bus)
+                (void) sd_bus_emit_signal(j->manager->bus, MANAGER_PATH, MANAGER_IFACE, "JobRemoved", "tos", j->id,
+                                          j->path, j->result);
+}

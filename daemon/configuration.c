@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "configuration.h"
+#include "log.h"
+#include "util.h"
+#include "window.h"
+
+#define CONFIG_MAX_FILE_SIZE (256u * 1024u)
+#define CONFIG_MAX_ENTRIES 4096u
+#define CONFIG_MAX_APPROVED 32u
+
+typedef struct ParseContext {
+        AvmConfig *config;
+        char message[256];
+} ParseContext;
+
+const char *config_dir(void) {
+        static char buf[PATH_MAX];
+        return env_dir("CONFIGURATION_DIRECTORY", AVM_SYSCONF_DIR, buf, sizeof(buf));
+}
+
+AvmConfig *config_new(void) {
+        AvmConfig *c = calloc(1, sizeof(AvmConfig));
+
+        if (!c)
+                return NULL;
+        /* Built-in defaults; identical to the shipped policy/avmigrate.conf. */
+        c->discouraged = strdup("kaspersky-kesl");
+        c->allow_overlap = OVERLAP_AUTO;
+        c->max_deferrals = 3;
+        c->max_deferral_usec = 7 * 24 * 3600 * USEC_PER_SEC;
+        c->step_timeout_usec = 900 * USEC_PER_SEC;
+        c->monitor_interval_usec = 2 * USEC_PER_SEC;
+        c->min_disk_space_mb = 500;
+        c->package_backend = strdup("auto");
+        if (!c->discouraged || !c->package_backend)
+                return config_free(c);
+        return c;
+}
+
+static void strv_free(char **l) {
+        if (!l)
+                return;
+        for (char **p = l; *p; p++)
+                free(*p);
+        free(l);
+}
+
+AvmConfig *config_free(AvmConfig *c) {
+        if (!c)
+                return NULL;
+        free(c->discouraged);
+        strv_free(c->approved);
+        free(c->maintenance_window);
+        free(c->package_backend);
+        free(c->manifest_url);
+        free(c->trusted_ca);
+        for (size_t i = 0; i < c->n_entries; i++) {
+                free(c->entries[i].section);
+                free(c->entries[i].key);
+                free(c->entries[i].value);
+        }
+        free(c->entries);
+        free(c);
+        return NULL;
+}
+
+const char *config_get(const AvmConfig *c, const char *section, const char *key) {
+        if (!c)
+                return NULL;
+        /* Last assignment wins, so search backwards. */
+        for (size_t i = c->n_entries; i > 0; i--) {
+                const ConfigEntry *e = &c->entries[i - 1];
+                if (streq(e->section, section) && streq(e->key, key))
+                        return e->value;
+        }
+        return NULL;
+}
+
+static int set_string(char **field, const char *value) {
+        char *s = strdup(value);
+        if (!s)
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+static int parse_approved(AvmConfig *c, const char *value, ParseContext *ctx) {
+        char **l = calloc(CONFIG_MAX_APPROVED + 1, sizeof(char *));
+        _cleanup_free_ char *copy = strdup(value);
+        size_t n = 0;
+        char *save = NULL;
+
+        if (!l || !copy) {
+                free(l);
+                return -ENOMEM;
+        }
+        for (char *w = strtok_r(copy, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+                if (!string_is_safe_id(w)) {
+                        snprintf(ctx->message, sizeof(ctx->message), "Approved=: invalid product id '%.64s'", w);
+                        strv_free(l);
+                        return -EINVAL;
+                }
+                if (n >= CONFIG_MAX_APPROVED) {
+                        snprintf(ctx->message, sizeof(ctx->message), "Approved=: more than %u products",
+                                 CONFIG_MAX_APPROVED);
+                        strv_free(l);
+                        return -E2BIG;
+                }
+                l[n] = strdup(w);
+                if (!l[n]) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+                n++;
+        }
+        strv_free(c->approved);
+        c->approved = l;
+        return 0;
+}
+
+static int parse_sec_key(const char *key, const char *value, uint64_t min, uint64_t *ret, ParseContext *ctx) {
+        uint64_t u;
+
+        if (parse_sec(value, &u) < 0 || u < min) {
+                snprintf(ctx->message, sizeof(ctx->message), "%s=: invalid time in seconds '%.64s'", key, value);
+                return -EINVAL;
+        }
+        *ret = u;
+        return 0;
+}
+
+static int parse_manager_key(AvmConfig *c, const char *key, const char *value, ParseContext *ctx) {
+        uint64_t u;
+        int r;
+
+        if (streq(key, "Discouraged")) {
+                if (!isempty(value) && !string_is_safe_id(value)) {
+                        snprintf(ctx->message, sizeof(ctx->message), "Discouraged=: invalid product id '%.64s'",
+                                 value);
+                        return -EINVAL;
+                }
+                return set_string(&c->discouraged, value);
+        }
+        if (streq(key, "Approved"))
+                return parse_approved(c, value, ctx);
+        if (streq(key, "AllowOverlap")) {
+                if (streq(value, "auto"))
+                        c->allow_overlap = OVERLAP_AUTO;
+                else if ((r = parse_boolean(value)) >= 0)
+                        c->allow_overlap = r ? OVERLAP_YES : OVERLAP_NO;
+                else {
+                        snprintf(ctx->message, sizeof(ctx->message),
+                                 "AllowOverlap=: expected yes, no or auto, got '%.64s'", value);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        if (streq(key, "MaintenanceWindow")) {
+                Window w;
+                if (window_parse(value, &w) < 0) {
+                        snprintf(ctx->message, sizeof(ctx->message),
+                                 "MaintenanceWindow=: expected \"[Mon..Fri ]HH:MM-HH:MM\", got '%.64s'", value);
+                        return -EINVAL;
+                }
+                return set_string(&c->maintenance_window, value);
+        }
+        if (streq(key, "MaxDeferrals")) {
+                if (parse_uint64(value, &u) < 0 || u > 100) {
+                        snprintf(ctx->message, sizeof(ctx->message), "MaxDeferrals=: expected 0..100, got '%.64s'",
+                                 value);
+                        return -EINVAL;
+                }
+                c->max_deferrals = (unsigned) u;
+                return 0;
+        }
+        if (streq(key, "MaxDeferralSec"))
+                return parse_sec_key(key, value, 1, &c->max_deferral_usec, ctx);
+        if (streq(key, "StepTimeoutSec"))
+                return parse_sec_key(key, value, USEC_PER_SEC / 10, &c->step_timeout_usec, ctx);
+        if (streq(key, "MonitorIntervalSec"))
+                return parse_sec_key(key, value, USEC_PER_SEC / 20, &c->monitor_interval_usec, ctx);
+        if (streq(key, "MinDiskSpaceMB")) {
+                if (parse_uint64(value, &c->min_disk_space_mb) < 0) {
+                        snprintf(ctx->message, sizeof(ctx->message), "MinDiskSpaceMB=: invalid number '%.64s'",
+                                 value);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        if (streq(key, "RequireACPower")) {
+                r = parse_boolean(value);
+                if (r < 0) {
+                        snprintf(ctx->message, sizeof(ctx->message), "RequireACPower=: invalid boolean '%.64s'",
+                                 value);
+                        return -EINVAL;
+                }
+                c->require_ac_power = r;
+                return 0;
+        }
+        if (streq(key, "PackageBackend")) {
+                if (!streq(value, "auto") && !streq(value, "dpkg") && !streq(value, "rpm") && !streq(value, "test")) {
+                        snprintf(ctx->message, sizeof(ctx->message),
+                                 "PackageBackend=: expected auto, dpkg, rpm or test, got '%.64s'", value);
+                        return -EINVAL;
+                }
+                return set_string(&c->package_backend, value);
+        }
+        if (streq(key, "ManifestURL"))
+                return set_string(&c->manifest_url, value);
+        if (streq(key, "TrustedCA"))
+                return set_string(&c->trusted_ca, value);
+
+        snprintf(ctx->message, sizeof(ctx->message), "unknown key '%.64s' in section [Manager]", key);
+        return -EINVAL;
+}
+
+static bool section_valid(const char *section) {
+        if (streq(section, "Manager"))
+                return true;
+        if (strncmp(section, "Product ", 8) == 0)
+                return string_is_safe_id(section + 8);
+        return false;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value) {
+        ParseContext *ctx = user;
+        AvmConfig *c = ctx->config;
+        ConfigEntry *e;
+
+        if (!section_valid(section)) {
+                snprintf(ctx->message, sizeof(ctx->message),
+                         isempty(section) ? "assignment outside of a section%s"
+                                          : "unknown section [%.64s] (expected [Manager] or [Product <id>])",
+                         section);
+                return 0;
+        }
+        if (strlen(value) > 4096) {
+                snprintf(ctx->message, sizeof(ctx->message), "value of %.64s= is too long", name);
+                return 0;
+        }
+        if (streq(section, "Manager") && parse_manager_key(c, name, value, ctx) < 0) {
+                if (!ctx->message[0])
+                        snprintf(ctx->message, sizeof(ctx->message), "out of memory");
+                return 0;
+        }
+        if (c->n_entries >= CONFIG_MAX_ENTRIES) {
+                snprintf(ctx->message, sizeof(ctx->message), "too many assignments");
+                return 0;
+        }
+        e = realloc(c->entries, (c->n_entries + 1) * sizeof(ConfigEntry));
+        if (!e)
+                return 0;
+        c->entries = e;
+        e = &c->entries[c->n_entries];
+        e->section = strdup(section);
+        e->key = strdup(name);
+        e->value = strdup(value);
+        if (!e->section || !e->key || !e->value) {
+                free(e->section);
+                free(e->key);
+                free(e->value);
+                snprintf(ctx->message, sizeof(ctx->message), "out of memory");
+                return 0;
+        }
+        c->n_entries++;
+        return 1;
+}
+
+int config_parse_file(AvmConfig *c, const char *path, char *error, size_t error_size) {
+        _cleanup_free_ char *data = NULL;
+        ParseContext ctx = { .config = c };
+        int r;
+
+        r = read_file_bounded(path, CONFIG_MAX_FILE_SIZE, &data, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                snprintf(error, error_size, "%s: %s", path,
+                         r == -EFBIG ? "file too large" : strerror(-r));
+                return r;
+        }
+        if (memchr(data, 0, strlen(data) + 1) != data + strlen(data)) {
+                snprintf(error, error_size, "%s: contains NUL bytes", path);
+                return -EBADMSG;
+        }
+
+        r = ini_parse_string(data, handler, &ctx);
+        if (r != 0) {
+                int k = snprintf(error, error_size, "%s:%d: ", path, r);
+                if (k > 0 && (size_t) k < error_size)
+                        snprintf(error + k, error_size - (size_t) k, "%s",
+                                 ctx.message[0] ? ctx.message : "syntax error");
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+static int conf_filter(const struct dirent *d) {
+        size_t n = strlen(d->d_name);
+        return d->d_name[0] != '.' && n > 5 && streq(d->d_name + n - 5, ".conf");
+}
+
+static int parse_dropins(AvmConfig *c, const char *dir, char *error, size_t error_size) {
+        struct dirent **list = NULL;
+        int n, r = 0;
+
+        n = scandir(dir, &list, conf_filter, alphasort);
+        if (n < 0)
+                return errno == ENOENT ? 0 : -errno;
+        for (int i = 0; i < n; i++) {
+                char path[PATH_MAX];
+
+                if (r >= 0) {
+                        snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+                        r = config_parse_file(c, path, error, error_size);
+                }
+                free(list[i]);
+        }
+        free(list);
+        return r;
+}
+
+int config_load(AvmConfig **ret, char *error, size_t error_size) {
+        char path[PATH_MAX], databuf[PATH_MAX];
+        const char *datadir = env_dir("AVMIGRATE_DATA_DIR", AVM_DATA_DIR, databuf, sizeof(databuf));
+        AvmConfig *c;
+        int r;
+
+        c = config_new();
+        if (!c)
+                return -ENOMEM;
+
+        snprintf(path, sizeof(path), "%s/avmigrate.conf", datadir);
+        r = config_parse_file(c, path, error, error_size);
+        if (r >= 0) {
+                snprintf(path, sizeof(path), "%s/avmigrate.conf", config_dir());
+                r = config_parse_file(c, path, error, error_size);
+        }
+        if (r >= 0) {
+                snprintf(path, sizeof(path), "%s/avmigrate.conf.d", config_dir());
+                r = parse_dropins(c, path, error, error_size);
+        }
+        if (r >= 0 && c->discouraged && c->approved)
+                for (char **p = c->approved; *p; p++)
+                        if (streq(*p, c->discouraged)) {
+                                snprintf(error, error_size, "%s is both Discouraged= and Approved=", *p);
+                                r = -EINVAL;
+                        }
+        if (r < 0) {
+                config_free(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* avmigrated: event loop, bus name, signals, sd_notify. */
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus.h"
+#include "engine.h"
+#include "log.h"
+#include "manager.h"
+#include "util.h"
+
+#define EXIT_GRACE_USEC (60 * USEC_PER_SEC)
+
+static int on_exit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        log_warning("The current step did not finish in time; exiting anyway (it resumes on restart).");
+        return sd_event_exit(m->event, 0);
+}
+
+static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping…");
+        if (m->exiting)
+                return sd_event_exit(m->event, 0);
+        m->exiting = true;
+        /* Let the step in progress end cleanly; the job is continued on the next start. */
+        if (m->job && m->job->worker) {
+                log_info("Stopping after the current step.");
+                return sd_event_add_time_relative(m->event, &m->exit_timer, CLOCK_MONOTONIC, EXIT_GRACE_USEC, 0,
+                                                  on_exit_timer, m);
+        }
+        return sd_event_exit(m->event, 0);
+}
+
+static int connect_bus(Manager *m) {
+        int r;
+
+        r = sd_bus_default_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus: %m");
+        r = bus_manager_setup(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the D-Bus objects: %m");
+        r = sd_bus_attach_event(m->bus, m->event, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+        r = sd_bus_request_name(m->bus, "org.avmigrate.Migrate1", 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot own org.avmigrate.Migrate1: %m");
+        return 0;
+}
+
+static int run(void) {
+        Manager *m = NULL;
+        Job *resume;
+        sigset_t ss;
+        int r;
+
+        log_setup();
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGCHLD);
+        sigaddset(&ss, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return log_error_errno(errno, "Cannot block signals: %m");
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        r = manager_new(&m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot allocate the event loop: %m");
+        r = manager_startup(m);
+        if (r < 0)
+                goto finish;
+
+        resume = m->job;
+        m->job = NULL;
+        r = connect_bus(m);
+        if (r < 0) {
+                m->job = resume;
+                goto finish;
+        }
+        (void) sd_event_add_signal(m->event, NULL, SIGTERM, on_term, m);
+        (void) sd_event_add_signal(m->event, NULL, SIGINT, on_term, m);
+        (void) sd_event_add_signal(m->event, NULL, SIGHUP, NULL, NULL); /* configuration reload: restart instead */
+        (void) sd_event_set_watchdog(m->event, true);
+
+        if (resume)
+                engine_resume_after_restart(m, resume);
+        (void) sd_notify(false, "READY=1");
+        manager_set_status(m, m->job ? m->job->status_text : "Idle.");
+        log_info("avmigrated " PACKAGE_VERSION " ready: %zu product plugins, state %s.", m->products.n,
+                 manager_state(m));
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                log_error_errno(r, "Event loop failed: %m");
+finish:
+        manager_free(m);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+int main(int argc, char *argv[]) {
+        if (argc > 1) {
+                if (streq(argv[1], "--version")) {
+                        puts("avmigrated " PACKAGE_VERSION);
+                        return 0;
+                }
+                fprintf(stderr, "avmigrated takes no arguments; see avmigrated(8).\n");
+                return EXIT_FAILURE;
+        }
+        return run();
+}

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <limits.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus.h"
+#include "engine.h"
+#include "history.h"
+#include "log.h"
+#include "manager.h"
+#include "monitor.h"
+#include "ops.h"
+#include "paths.h"
+#include "state.h"
+#include "util.h"
+
+#define MANAGER_FILE "manager.json"
+#define DETECT_TIMEOUT_USEC (120 * USEC_PER_SEC)
+#define PROGRESS_EMIT_INTERVAL_USEC (250 * USEC_PER_MSEC)
+
+int manager_new(Manager **ret) {
+        Manager *m = calloc(1, sizeof(Manager));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        r = sd_event_default(&m->event);
+        if (r < 0) {
+                free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        job_free(m->job);
+        worker_free(m->detect_worker);
+        worker_free(m->monitor_worker);
+        sd_event_source_disable_unref(m->monitor_timer);
+        sd_event_source_disable_unref(m->emit_defer);
+        sd_event_source_disable_unref(m->emit_timer);
+        sd_event_source_disable_unref(m->exit_timer);
+        plugins_unload(&m->products);
+        config_free(m->config);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+Product *manager_discouraged(Manager *m) {
+        Product *p = plugins_find(&m->products, m->config->discouraged);
+        return p && p->installed ? p : NULL;
+}
+
+Product *manager_replacement(Manager *m, const char *preferred) {
+        if (preferred) {
+                Product *p = plugins_find(&m->products, preferred);
+                bool approved = false;
+
+                for (char **a = m->config->approved; a && *a; a++)
+                        approved = approved || streq(*a, preferred);
+                if (!p || !approved)
+                        return NULL;
+                return p->installed || (p->plugin->capabilities & AVM_CAP_INSTALL) ? p : NULL;
+        }
+        /* First approved product that is installed or can be installed. */
+        for (char **a = m->config->approved; a && *a; a++) {
+                Product *p = plugins_find(&m->products, *a);
+                if (p && (p->installed || (p->plugin->capabilities & AVM_CAP_INSTALL)))
+                        return p;
+        }
+        return NULL;
+}
+
+bool manager_overlap_allowed(Manager *m, Product *from, Product *to) {
+        switch (m->config->allow_overlap) {
+        case OVERLAP_YES:
+                return true;
+        case OVERLAP_NO:
+                return false;
+        default:
+                /* Two blocking fanotify scanners can deadlock each other. */
+                return !((from->plugin->capabilities & AVM_CAP_BLOCKING_FANOTIFY) &&
+                         (to->plugin->capabilities & AVM_CAP_BLOCKING_FANOTIFY));
+        }
+}
+
+const char *manager_state(Manager *m) {
+        Job *j = m->job;
+
+        if (job_active(j))
+                return j->state == JOB_PAUSED ? "paused" : "running";
+        if (m->last_result[0]) {
+                if (streq(m->last_result, "completed"))
+                        return manager_discouraged(m) ? "pending" : "completed";
+                if (streq(m->last_result, "rolled-back") || streq(m->last_result, "cancelled"))
+                        return "rolled-back";
+                return "failed";
+        }
+        if (!manager_discouraged(m))
+                return "idle";
+        return m->scheduled_at ? "scheduled" : "pending";
+}
+
+void manager_snapshot(Manager *m, PropertySnapshot *s) {
+        Job *j = m->job;
+        Product *d = plugins_find(&m->products, m->config->discouraged), *r = manager_replacement(m, NULL);
+        size_t n = 0;
+
+        *s = (PropertySnapshot) {};
+        snprintf(s->state, sizeof(s->state), "%s", manager_state(m));
+        if (job_active(j) && j->step < _STEP_MAX)
+                snprintf(s->step, sizeof(s->step), "%s", step_to_string(j->step));
+        s->progress = j ? j->progress : 0;
+        snprintf(s->status_text, sizeof(s->status_text), "%s", j ? j->status_text : "");
+        s->protected_ = m->protected_;
+        s->gap_usec = m->gap_usec;
+        for (size_t i = 0; i < m->products.n && n < sizeof(s->products); i++) {
+                Product *p = &m->products.items[i];
+                int k = snprintf(s->products + n, sizeof(s->products) - n, "%s|%s|%d|%d;", p->plugin->id, p->version,
+                                 p->installed, p->realtime);
+                if (k > 0)
+                        n += (size_t) k;
+        }
+        snprintf(s->discouraged, sizeof(s->discouraged), "%s", d ? d->plugin->id : "");
+        snprintf(s->replacement, sizeof(s->replacement), "%s", r ? r->plugin->id : "");
+        snprintf(s->job, sizeof(s->job), "%s", j ? j->path : "/");
+        snprintf(s->last_error, sizeof(s->last_error), "%s", m->last_error);
+        s->scheduled_at = m->scheduled_at;
+        s->deferrals_left = m->config->max_deferrals > m->deferrals_used ? m->config->max_deferrals - m->deferrals_used
+                                                                          : 0;
+}
+
+static int emit_now(Manager *m) {
+        PropertySnapshot now, *old = &m->emitted;
+        const char *names[16];
+        size_t n = 0;
+        uint64_t t = now_usec(CLOCK_MONOTONIC);
+        bool pending = false;
+
+        manager_snapshot(m, &now);
+#define CMP_STR(f, name) \
+        if (strcmp(now.f, old->f) != 0) names[n++] = name
+#define CMP_VAL(f, name) \
+        if (now.f != old->f) names[n++] = name
+        CMP_STR(state, "State");
+        CMP_STR(step, "Step");
+        CMP_STR(status_text, "StatusText");
+        CMP_VAL(protected_, "Protected");
+        CMP_VAL(gap_usec, "ProtectionGapUSec");
+        CMP_STR(products, "Products");
+        CMP_STR(discouraged, "Discouraged");
+        CMP_STR(replacement, "Replacement");
+        CMP_STR(job, "Job");
+        CMP_STR(last_error, "LastError");
+        CMP_VAL(scheduled_at, "ScheduledAt");
+        CMP_VAL(deferrals_left, "DeferralsLeft");
+#undef CMP_STR
+#undef CMP_VAL
+        /* Progress at most four times a second, but always with other changes. */
+        if (now.progress != old->progress) {
+                if (n > 0 || now.progress == 100 || t - m->last_progress_emit >= PROGRESS_EMIT_INTERVAL_USEC) {
+                        names[n++] = "Progress";
+                        m->last_progress_emit = t;
+                } else {
+                        now.progress = old->progress; /* emitted later by the timer */
+                        pending = true;
+                }
+        }
+        names[n] = NULL;
+
+        if (n > 0 && m->bus)
+                (void) sd_bus_emit_properties_changed_strv(m->bus, "/org/avmigrate/Migrate1",
+                                                           "org.avmigrate.Migrate1.Manager", (char **) names);
+        *old = now;
+        return pending;
+}
+
+static int on_emit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        m->emit_timer = sd_event_source_disable_unref(m->emit_timer);
+        manager_changed(m);
+        return 0;
+}
+
+static int on_emit_defer(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        m->emit_defer = sd_event_source_disable_unref(m->emit_defer);
+        if (emit_now(m) > 0 && !m->emit_timer)
+                (void) sd_event_add_time_relative(m->event, &m->emit_timer, CLOCK_MONOTONIC,
+                                                  PROGRESS_EMIT_INTERVAL_USEC, 0, on_emit_timer, m);
+        return 0;
+}
+
+void manager_changed(Manager *m) {
+        if (m->emit_defer || !m->event)
+                return;
+        (void) sd_event_add_defer(m->event, &m->emit_defer, on_emit_defer, m);
+}
+
+void manager_set_status(Manager *m, const char *text) {
+        (void) sd_notifyf(false, "STATUS=%s", text);
+        manager_changed(m);
+}
+
+/* ---- manager.json: what must survive restarts besides the job ---- */
+
+int manager_save(Manager *m) {
+        char path[PATH_MAX];
+        json_object *o = json_object_new_object();
+        const char *s;
+        int r;
+
+        json_object_object_add(o, "last_job_id", json_object_new_int64((int64_t) m->last_job_id));
+        json_object_object_add(o, "last_result", json_object_new_string(m->last_result));
+        json_object_object_add(o, "last_error", json_object_new_string(m->last_error));
+        json_object_object_add(o, "gap_usec", json_object_new_int64((int64_t) m->gap_usec));
+        json_object_object_add(o, "deferrals_used", json_object_new_int64(m->deferrals_used));
+        json_object_object_add(o, "deferred_until", json_object_new_int64((int64_t) m->deferred_until));
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        r = state_path(path, sizeof(path), MANAGER_FILE);
+        if (r >= 0)
+                r = write_file_atomic(path, s, strlen(s), 0600);
+        json_object_put(o);
+        if (r < 0)
+                log_warning_errno(r, "Cannot save %s: %m", path);
+        return r;
+}
+
+static void load_saved(Manager *m) {
+        char path[PATH_MAX];
+        _cleanup_free_ char *data = NULL;
+        json_object *o, *v;
+
+        if (state_path(path, sizeof(path), MANAGER_FILE) < 0 || read_file_bounded(path, 65536, &data, NULL) < 0)
+                return;
+        o = json_tokener_parse(data);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                log_warning("%s is corrupt; ignoring it.", path);
+                json_object_put(o);
+                return;
+        }
+        if (json_object_object_get_ex(o, "last_job_id", &v) && json_object_get_int64(v) > 0)
+                m->last_job_id = (uint64_t) json_object_get_int64(v);
+        if (json_object_object_get_ex(o, "last_result", &v) && json_object_is_type(v, json_type_string))
+                snprintf(m->last_result, sizeof(m->last_result), "%s", json_object_get_string(v));
+        if (json_object_object_get_ex(o, "last_error", &v) && json_object_is_type(v, json_type_string))
+                snprintf(m->last_error, sizeof(m->last_error), "%s", json_object_get_string(v));
+        if (json_object_object_get_ex(o, "gap_usec", &v) && json_object_get_int64(v) >= 0)
+                m->gap_usec = (uint64_t) json_object_get_int64(v);
+        if (json_object_object_get_ex(o, "deferrals_used", &v) && json_object_get_int64(v) >= 0 &&
+            json_object_get_int64(v) < 1000)
+                m->deferrals_used = (unsigned) json_object_get_int64(v);
+        if (json_object_object_get_ex(o, "deferred_until", &v) && json_object_get_int64(v) >= 0)
+                m->deferred_until = (uint64_t) json_object_get_int64(v);
+        json_object_put(o);
+}
+
+/* ---- detection ---- */
+
+static int detect_child(int fd, void *userdata) {
+        Manager *m = userdata;
+        OpContext c = { .fd = fd, .step = "detect" };
+        json_object *o = json_object_new_object();
+
+        for (size_t i = 0; i < m->products.n; i++) {
+                Product *p = &m->products.items[i];
+                json_object *e = json_object_new_object();
+                AvmDetection d;
+                AvmStatus st = {};
+
+                if (op_detect(&c, p, &d) < 0) {
+                        json_object_put(e);
+                        continue;
+                }
+                if (d.installed)
+                        (void) op_status(&c, p, &st);
+                json_object_object_add(e, "installed", json_object_new_boolean(d.installed));
+                json_object_object_add(e, "version", json_object_new_string(d.version));
+                json_object_object_add(e, "realtime", json_object_new_boolean(d.installed && st.realtime));
+                json_object_object_add(e, "healthy", json_object_new_boolean(st.healthy));
+                json_object_object_add(o, p->plugin->id, e);
+        }
+        worker_send_json(fd, "DATA", o);
+        json_object_put(o);
+        return 0;
+}
+
+static void on_detect_done(Worker *w, int error, const char *message, json_object *data, void *userdata) {
+        Manager *m = userdata;
+        bool any = false;
+
+        m->detect_worker = worker_free(m->detect_worker);
+        log_debug("Detection finished: %s", data ? json_object_to_json_string(data) : strerror(error < 0 ? -error : 0));
+        if (error < 0 || !data) {
+                log_warning("Product detection failed: %s", message ? message : strerror(-error));
+                return;
+        }
+        for (size_t i = 0; i < m->products.n; i++) {
+                Product *p = &m->products.items[i];
+                json_object *e, *v;
+
+                if (!json_object_object_get_ex(data, p->plugin->id, &e))
+                        continue;
+                p->detected = true;
+                p->installed = json_object_object_get_ex(e, "installed", &v) && json_object_get_boolean(v);
+                p->realtime = json_object_object_get_ex(e, "realtime", &v) && json_object_get_boolean(v);
+                p->healthy = json_object_object_get_ex(e, "healthy", &v) && json_object_get_boolean(v);
+                snprintf(p->version, sizeof(p->version), "%s",
+                         json_object_object_get_ex(e, "version", &v) ? json_object_get_string(v) : "");
+                any = any || p->realtime;
+        }
+        m->protected_ = any;
+        manager_changed(m);
+}
+
+void manager_detect(Manager *m) {
+        int r;
+
+        if (m->detect_worker)
+                return;
+        r = worker_start(m->event, "detect", DETECT_TIMEOUT_USEC, detect_child, m, NULL, on_detect_done, m,
+                         &m->detect_worker);
+        if (r < 0)
+                log_warning_errno(r, "Cannot start product detection: %m");
+}
+
+static int setup_plugins(Manager *m) {
+        int r;
+
+        r = plugins_load(plugin_dir(), m->config, &m->products);
+        if (r < 0)
+                return r;
+        if (m->products.n == 0)
+                log_warning("No product plugins loaded from %s.", plugin_dir());
+        if (m->config->discouraged && !plugins_find(&m->products, m->config->discouraged))
+                log_warning("Discouraged=%s: no plugin provides it.", m->config->discouraged);
+        for (char **a = m->config->approved; a && *a; a++)
+                if (!plugins_find(&m->products, *a))
+                        log_notice("Approved=%s: no plugin provides it; skipped.", *a);
+        return 0;
+}
+
+int manager_startup(Manager *m) {
+        char error[1024] = "", corrupt[PATH_MAX];
+        Job *j = NULL;
+        int r;
+
+        r = config_load(&m->config, error, sizeof(error));
+        if (r < 0)
+                return log_error_errno(r, "Invalid configuration: %s", error);
+        r = mkdir_p(state_dir(), 0700);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create state directory %s: %m", state_dir());
+
+        worker_kill_stale();
+        r = setup_plugins(m);
+        if (r < 0)
+                return r;
+        load_saved(m);
+        if (history_last_id() > m->last_job_id)
+                m->last_job_id = history_last_id();
+
+        /* Know the products before answering anyone. */
+        manager_detect(m);
+        while (m->detect_worker) {
+                r = sd_event_run(m->event, UINT64_MAX);
+                if (r < 0)
+                        return log_error_errno(r, "Event loop failed during detection: %m");
+        }
+
+        r = state_load_job(m, &j, corrupt, sizeof(corrupt));
+        if (r < 0)
+                return r;
+        if (corrupt[0]) {
+                snprintf(m->last_error, sizeof(m->last_error),
+                         "org.avmigrate.Migrate1.Error.StateCorrupt: the job state file was corrupt and was moved "
+                         "to %s",
+                         corrupt);
+                (void) manager_save(m);
+        }
+        manager_snapshot(m, &m->emitted);
+        if (j)
+                m->job = j; /* resumed once the bus is up */
+        return 0;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "host.h"
+
+/* One loaded plugin and what the daemon last learnt about its product. */
+typedef struct Product {
+        const AvmPlugin *plugin;
+        void *dl;
+        AvmHost host;
+
+        bool detected; /* detect ran at least once */
+        bool installed;
+        char version[64];
+        bool realtime;
+        bool healthy;
+} Product;
+
+typedef struct ProductSet {
+        Product *items;
+        size_t n;
+} ProductSet;
+
+/* Loads every *.so of dir. Unsafe or mismatched files are refused with a log
+ * line saying why and skipped; the rest still load. */
+int plugins_load(const char *dir, const AvmConfig *config, ProductSet *ret);
+void plugins_unload(ProductSet *set);
+Product *plugins_find(ProductSet *set, const char *id);
+/* Checks one file the way the loader does; returns 0 or -errno with why. */
+int plugin_check_file(const char *path, char *why, size_t why_size);
+const char *plugin_dir(void);

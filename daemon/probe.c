@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "paths.h"
+#include "probe.h"
+#include "util.h"
+
+static int write_eicar(const char *path) {
+        char eicar[69];
+        _cleanup_close_ int fd = -EBADF;
+        size_t n;
+
+        avm_eicar(eicar);
+        n = strlen(eicar);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, eicar, n) != (ssize_t) n)
+                return errno > 0 ? -errno : -EIO;
+        if (fsync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
+int probe_on_demand(AvmHost *host, const AvmPlugin *p, char *threat, size_t threat_size) {
+        char dir[PATH_MAX], path[PATH_MAX + 64];
+        AvmScanResult res = {};
+        int r;
+
+        if (!p->scan_file)
+                return -EOPNOTSUPP;
+        /* Outside the on-access probe directory, so the other product's
+         * on-access scanner does not interfere with this one's scan. */
+        if (state_path(dir, sizeof(dir), "scan") < 0 || mkdir_p(dir, 0755) < 0)
+                return -EIO;
+        (void) chmod(dir, 0755);
+        snprintf(path, sizeof(path), "%s/eicar-%d-%" PRIu64 ".com", dir, (int) getpid(), now_usec(CLOCK_MONOTONIC));
+        r = write_eicar(path);
+        if (r < 0) {
+                avm_host_error(host, "cannot write the EICAR test file %s: %s", path, strerror(-r));
+                return r;
+        }
+        r = p->scan_file(host, path, &res);
+        (void) unlink(path);
+        if (r < 0)
+                return r;
+        res.threat[sizeof(res.threat) - 1] = 0;
+        if (threat)
+                snprintf(threat, threat_size, "%s", res.threat);
+        return res.detected ? 1 : 0;
+}
+
+int probe_on_access(const char *probe_dir) {
+        char path[PATH_MAX];
+        char buf[128];
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n;
+        int r;
+
+        if (!probe_dir)
+                return -EINVAL;
+        snprintf(path, sizeof(path), "%s/eicar-probe-%d.com", probe_dir, (int) getpid());
+        r = write_eicar(path);
+        if (r == -EPERM || r == -EACCES)
+                return 1; /* even creating it was refused */
+        if (r < 0)
+                return r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+                r = -errno;
+                (void) unlink(path);
+                return r == -EPERM || r == -EACCES ? 1 : (r == -ENOENT ? 1 : r); /* ENOENT: quarantined */
+        }
+        n = read(fd, buf, sizeof(buf));
+        r = n < 0 ? -errno : 0;
+        (void) unlink(path);
+        if (r == -EPERM || r == -EACCES)
+                return 1;
+        if (r < 0)
+                return r;
+        return 0;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Small helpers in the style of systemd's basic/: cleanup attributes, time,
+ * bounded file I/O and atomic replacement of files. */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd) {
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+        }
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+static inline bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+#define streq(a, b) (strcmp((a), (b)) == 0)
+#define isempty(s) (!(s) || !*(s))
+
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
+uint64_t now_usec(clockid_t clock);
+
+/* Reads at most max bytes of a file; -EFBIG if it is larger. */
+int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* Replaces path atomically and durably: temp file, fsync, rename, fsync dir. */
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+
+/* Appends one line durably (O_APPEND, fsync). */
+int append_line_durable(const char *path, const char *line);
+
+int mkdir_p(const char *path, mode_t mode);
+
+/* "Mon..Fri 18:00-23:00" style windows; see window.c. */
+
+/* Parses a boolean the systemd way (yes/no/true/false/1/0/on/off). */
+int parse_boolean(const char *v);
+
+/* Parses seconds, optionally fractional ("0.2"), into µs. */
+int parse_sec(const char *v, uint64_t *ret);
+
+int parse_uint64(const char *v, uint64_t *ret);
+
+/* First path of a colon-separated $STATE_DIRECTORY-like variable, or fallback. */
+const char *env_dir(const char *name, const char *fallback, char *buf, size_t size);
+
+bool string_is_safe_id(const char *s);
