@@ -216,6 +216,10 @@ static void format_timespan(char *buf, size_t n, uint64_t usec) {
         };
         size_t l = 0;
 
+        if (usec == 0) {
+                snprintf(buf, n, "0");
+                return;
+        }
         if (usec < USEC_PER_MSEC) {
                 snprintf(buf, n, "%" PRIu64 "us", usec);
                 return;
@@ -646,6 +650,25 @@ static int verb_status(sd_bus *bus, int argc, char **argv) {
         return EXIT_OK;
 }
 
+/* Terminal columns of a UTF-8 string (one per code point; good enough for
+ * the text we get). */
+static size_t utf8_width(const char *s) {
+        size_t n = 0;
+
+        for (; *s; s++)
+                if (((unsigned char) *s & 0xC0) != 0x80)
+                        n++;
+        return n;
+}
+
+static void print_padded(const char *s, size_t width) {
+        size_t w = utf8_width(s);
+
+        fputs(s, stdout);
+        for (; w < width; w++)
+                putchar(' ');
+}
+
 static size_t max_size(size_t a, size_t b) {
         return a > b ? a : b;
 }
@@ -679,16 +702,19 @@ static int verb_plan(sd_bus *bus, int argc, char **argv) {
 
         for (size_t i = 0; i < n; i++) {
                 json_object *p = json_object_array_get_idx(plan, i);
-                w_step = max_size(w_step, strlen(prop_str(p, "step")));
-                w_desc = max_size(w_desc, strlen(prop_str(p, "description")));
+                w_step = max_size(w_step, utf8_width(prop_str(p, "step")));
+                w_desc = max_size(w_desc, utf8_width(prop_str(p, "description")));
         }
         printf("%3s  %-*s  %-*s  %s\n", "#", (int) w_step, "STEP", (int) w_desc, "DESCRIPTION", "PRODUCT");
         for (size_t i = 0; i < n; i++) {
                 json_object *p = json_object_array_get_idx(plan, i);
                 const char *product = prop_str(p, "product");
 
-                printf("%3zu  %-*s  %-*s  %s\n", i + 1, (int) w_step, prop_str(p, "step"), (int) w_desc,
-                       prop_str(p, "description"), *product ? product : "-");
+                printf("%3zu  ", i + 1);
+                print_padded(prop_str(p, "step"), w_step);
+                fputs("  ", stdout);
+                print_padded(prop_str(p, "description"), w_desc);
+                printf("  %s\n", *product ? product : "-");
         }
         printf("\n%zu step%s.\n", n, n == 1 ? "" : "s");
         return EXIT_OK;
@@ -1280,6 +1306,7 @@ static int verb_start(sd_bus *bus, int argc, char **argv) {
         _cleanup_free_ char *path = NULL;
         const char *p;
         uint64_t id;
+        char type;
         Watch w = {
                 .bus = bus,
                 .out = stdout,
@@ -1331,7 +1358,12 @@ static int verb_start(sd_bus *bus, int argc, char **argv) {
                 r = report_error("Start", &error, r);
                 goto finish;
         }
-        r = sd_bus_message_read(reply, "(to)", &id, &p);
+        /* The API reference declares two out arguments ("to"); accept a struct too. */
+        r = sd_bus_message_peek_type(reply, &type, NULL);
+        if (r > 0 && type == SD_BUS_TYPE_STRUCT)
+                r = sd_bus_message_read(reply, "(to)", &id, &p);
+        else if (r >= 0)
+                r = sd_bus_message_read(reply, "to", &id, &p);
         if (r < 0)
                 goto fail;
         path = strdup(p);
@@ -1587,7 +1619,7 @@ static void render_json(json_object *o, const char *key, int indent, bool list_i
 
         printf("%*s%s", indent, "", lead);
         if (key)
-                printf("%s: ", key);
+                printf("%s:%s", key, json_object_is_type(o, json_type_string) && !*json_object_get_string(o) ? "" : " ");
         if (!o)
                 fputs("null", stdout);
         else
