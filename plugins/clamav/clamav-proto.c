@@ -130,11 +130,13 @@ bool clamav_conf_value_ok(const char *v) {
 int clamav_conf_get(const char *text, size_t size, const char *key, char *buf, size_t buf_size) {
         size_t kl = key ? strlen(key) : 0;
 
-        const char *p = text, *end = text + size;
+        const char *p, *end;
         bool found = false;
 
         if (!text || kl == 0)
                 return -EINVAL;
+        p = text;
+        end = text + size;
         while (p < end) {
                 const char *nl = memchr(p, '\n', (size_t) (end - p));
                 const char *le = nl ? nl : end;
