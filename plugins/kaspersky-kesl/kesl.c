@@ -161,8 +161,16 @@ static int kesl_detect(AvmHost *host, AvmDetection *ret) {
         }
         if (access(kesl_control(host), X_OK) < 0)
                 return 0;
-        /* The tool is there: installed even without a package record (e.g. a manual install). */
-        ret->installed = true;
+        /* The tool is there: installed even without a package record (e.g. a manual install),
+         * unless DetectByTool=no (tests: the package database decides). */
+        {
+                const char *d = avm_host_config(host, "DetectByTool");
+                if (d && (strcmp(d, "no") == 0 || strcmp(d, "false") == 0 || strcmp(d, "0") == 0)) {
+                        if (!ret->installed)
+                                return 0;
+                } else
+                        ret->installed = true;
+        }
         r = app_info(host, &ai, &code);
         if (r == 0 && (code == 0 || code == KESL_EXIT_DBS_NOT_LOADED) && ai.version[0])
                 snprintf(ret->version, sizeof ret->version, "%s", ai.version);
