@@ -36,6 +36,7 @@ AvmConfig *config_new(void) {
         c->max_deferrals = 3;
         c->max_deferral_usec = 7 * 24 * 3600 * USEC_PER_SEC;
         c->step_timeout_usec = 900 * USEC_PER_SEC;
+        c->verify_timeout_usec = 30 * USEC_PER_SEC;
         c->monitor_interval_usec = 2 * USEC_PER_SEC;
         c->min_disk_space_mb = 500;
         c->package_backend = strdup("auto");
@@ -185,6 +186,8 @@ static int parse_manager_key(AvmConfig *c, const char *key, const char *value, P
                 return parse_sec_key(key, value, 1, &c->max_deferral_usec, ctx);
         if (streq(key, "StepTimeoutSec"))
                 return parse_sec_key(key, value, USEC_PER_SEC / 10, &c->step_timeout_usec, ctx);
+        if (streq(key, "VerifyTimeoutSec"))
+                return parse_sec_key(key, value, USEC_PER_SEC / 10, &c->verify_timeout_usec, ctx);
         if (streq(key, "MonitorIntervalSec"))
                 return parse_sec_key(key, value, USEC_PER_SEC / 20, &c->monitor_interval_usec, ctx);
         if (streq(key, "MinDiskSpaceMB")) {

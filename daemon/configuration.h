@@ -30,6 +30,7 @@ typedef struct AvmConfig {
         unsigned max_deferrals;
         uint64_t max_deferral_usec;
         uint64_t step_timeout_usec;
+        uint64_t verify_timeout_usec;
         uint64_t monitor_interval_usec;
         uint64_t min_disk_space_mb;
         bool require_ac_power;

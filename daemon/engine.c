@@ -73,7 +73,9 @@ static void engine_finish(Job *j, const char *result) {
         json_object *report;
         char text[256];
 
-        snprintf(j->result, sizeof(j->result), "%s", result);
+        if (result != j->result) /* callers may pass j->result itself */
+                snprintf(j->result, sizeof(j->result), "%s", result);
+        result = j->result;
         j->state = JOB_FINISHED;
         j->finished_usec = now_usec(CLOCK_REALTIME);
         j->worker = worker_free(j->worker);
@@ -159,6 +161,11 @@ static void on_worker_message(Worker *w, const char *key, const char *value, voi
                         add_gap(j, json_object_get_string(detail), false);
                 else if (streq(name, "gap-end"))
                         add_gap(j, json_object_get_string(detail), true);
+                if (strncmp(name, "gap-", 4) == 0) {
+                        json_object_array_add(j->timeline, o);
+                        job_persist(j); /* a crash inside the gap must not lose its start */
+                        return;
+                }
                 if (strncmp(name, "probe-", 6) == 0 || streq(name, "verified") || streq(name, "verify-failed"))
                         json_object_array_add(j->probes, json_object_get(o));
                 json_object_array_add(j->timeline, o);
@@ -236,6 +243,10 @@ static void on_step_done(Worker *w, int error, const char *message, json_object 
                 return;
         }
         j->worker = worker_free(j->worker);
+        if (error < 0 && j->cancel_requested) {
+                step_failed(j, s, -ECANCELED, "cancelled on request");
+                return;
+        }
         if (error < 0) {
                 step_failed(j, s, error, message);
                 return;

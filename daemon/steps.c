@@ -13,7 +13,6 @@
 #include "steps.h"
 #include "util.h"
 
-#define VERIFY_TIMEOUT_USEC (30 * USEC_PER_SEC)
 #define UNINSTALL_ATTEMPTS 2
 #define ARTIFACT_MAX_SIZE (2ull * 1024 * 1024 * 1024)
 
@@ -268,7 +267,7 @@ int steps_run_child(int fd, void *userdata) {
         Job *j = userdata;
         Manager *m = j->manager;
         Product *from = plugins_find(&m->products, j->from), *to = plugins_find(&m->products, j->to);
-        OpContext c = { .fd = fd, .step = step_to_string(j->step), .verify_timeout_usec = VERIFY_TIMEOUT_USEC };
+        OpContext c = { .fd = fd, .step = step_to_string(j->step), .verify_timeout_usec = m->config->verify_timeout_usec };
 
         if (!from || !to)
                 return op_fail(&c, -ENOENT, "plugin %s is not loaded", from ? j->to : j->from);
@@ -297,7 +296,7 @@ int steps_rollback_child(int fd, void *userdata) {
         Job *j = userdata;
         Manager *m = j->manager;
         Product *from = plugins_find(&m->products, j->from), *to = plugins_find(&m->products, j->to);
-        OpContext c = { .fd = fd, .step = "rollback", .verify_timeout_usec = VERIFY_TIMEOUT_USEC };
+        OpContext c = { .fd = fd, .step = "rollback", .verify_timeout_usec = m->config->verify_timeout_usec };
 
         if (!from || !to)
                 return op_fail(&c, -ENOENT, "plugin %s is not loaded", from ? j->to : j->from);

@@ -7,6 +7,7 @@
  *   installed            exists = installed; content = version
  *   realtime             exists = real-time protection on
  *   fail-<op>            <op> fails with EIO (content: optional errno number)
+ *   pass-<op>            that many calls of <op> succeed before fail-<op> applies
  *   delay-<op>           <op> sleeps first (content: milliseconds)
  *   refuse-protect       set_realtime(true) "succeeds" but nothing protects
  *   blind                scan_file never detects
@@ -115,6 +116,15 @@ static int script(AvmHost *h, const char *op) {
         }
         snprintf(name, sizeof(name), "fail-%s", op);
         if (read_small(h, name, buf, sizeof(buf)) >= 0) {
+                char pass[64], count[32];
+
+                /* pass-<op>: that many calls succeed before the failure starts. */
+                snprintf(pass, sizeof(pass), "pass-%s", op);
+                if (read_small(h, pass, count, sizeof(count)) >= 0 && strtol(count, NULL, 10) > 0) {
+                        snprintf(count, sizeof(count), "%ld", strtol(count, NULL, 10) - 1);
+                        (void) write_small(h, pass, count);
+                        return 0;
+                }
                 long e = strtol(buf, NULL, 10);
                 avm_host_error(h, "scripted failure of %s", op);
                 return -(e > 0 && e < 4096 ? (int) e : EIO);
