@@ -84,8 +84,7 @@ void bus_job_changed(Job *j) {
                 names[n++] = "Step";
                 snprintf(j->emitted_step, sizeof(j->emitted_step), "%s", job_step_string(j));
         }
-        if (j->emitted_progress != j->progress &&
-            (n > 0 || j->progress == 100 || now - j->emitted_at >= JOB_EMIT_INTERVAL_USEC)) {
+        if (j->emitted_progress != j->progress && (n > 0 || j->progress == 100 || now - j->emitted_at >= JOB_EMIT_INTERVAL_USEC)) {
                 names[n++] = "Progress";
                 j->emitted_progress = j->progress;
                 j->emitted_at = now;

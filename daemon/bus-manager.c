@@ -34,19 +34,19 @@ static void reply_error_name(sd_bus_message *m, const char *name, const char *te
 
 /* ---- properties ---- */
 
-#define SNAP(m, s)                   \
-        PropertySnapshot s;          \
+#define SNAP(m, s)          \
+        PropertySnapshot s; \
         manager_snapshot((m), &s)
 
-static int prop_string(sd_bus *bus, const char *path, const char *interface, const char *property,
-                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int prop_string(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                       void *userdata, sd_bus_error *error) {
         SNAP(userdata, s);
-        const char *v = streq(property, "State")         ? s.state
-                        : streq(property, "Step")        ? s.step
-                        : streq(property, "StatusText")  ? s.status_text
-                        : streq(property, "Discouraged") ? s.discouraged
-                        : streq(property, "Replacement") ? s.replacement
-                                                         : s.last_error;
+        const char *v = streq(property, "State") ? s.state :
+                streq(property, "Step")          ? s.step :
+                streq(property, "StatusText")    ? s.status_text :
+                streq(property, "Discouraged")   ? s.discouraged :
+                streq(property, "Replacement")   ? s.replacement :
+                                                   s.last_error;
         return sd_bus_message_append(reply, "s", v);
 }
 
@@ -68,14 +68,14 @@ static int prop_t(sd_bus *bus, const char *path, const char *interface, const ch
         return sd_bus_message_append(reply, "t", streq(property, "ScheduledAt") ? s.scheduled_at : s.gap_usec);
 }
 
-static int prop_protected(sd_bus *bus, const char *path, const char *interface, const char *property,
-                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int prop_protected(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                          void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         return sd_bus_message_append(reply, "b", m->protected_);
 }
 
-static int prop_products(sd_bus *bus, const char *path, const char *interface, const char *property,
-                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int prop_products(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                         void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         int r;
 
@@ -102,16 +102,14 @@ static int method_get_plan(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(sss)");
         for (int s = 0; r >= 0 && from && to && s < _STEP_MAX; s++) {
-                const char *product = s == STEP_REMOVE ? from->plugin->id
-                                      : s == STEP_PREFLIGHT || s == STEP_REPORT || s == STEP_HANDOVER ? ""
-                                                                                                       : to->plugin->id;
+                const char *product = s == STEP_REMOVE                                ? from->plugin->id :
+                        s == STEP_PREFLIGHT || s == STEP_REPORT || s == STEP_HANDOVER ? "" :
+                                                                                        to->plugin->id;
                 char desc[256];
 
                 if (s == STEP_HANDOVER)
-                        snprintf(desc, sizeof(desc), "%s (%s → %s, %s)", step_description(s), from->plugin->id,
-                                 to->plugin->id,
-                                 manager_overlap_allowed(m, from, to) ? "overlapping, no gap"
-                                                                      : "stop old first, measured gap");
+                        snprintf(desc, sizeof(desc), "%s (%s → %s, %s)", step_description(s), from->plugin->id, to->plugin->id,
+                                 manager_overlap_allowed(m, from, to) ? "overlapping, no gap" : "stop old first, measured gap");
                 else
                         snprintf(desc, sizeof(desc), "%s", step_description(s));
                 r = sd_bus_message_append(reply, "(sss)", step_to_string(s), desc, product);
@@ -162,8 +160,7 @@ static int parse_start_options(sd_bus_message *msg, Call *c, sd_bus_error *error
                         const char *s;
                         if (!streq(contents, "s"))
                                 return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT,
-                                                         "Option 'replacement' must be a string (s), got '%s'.",
-                                                         contents);
+                                                         "Option 'replacement' must be a string (s), got '%s'.", contents);
                         r = sd_bus_message_read(msg, "v", "s", &s);
                         if (r < 0)
                                 return r;
@@ -210,8 +207,9 @@ static void start_authorized(sd_bus_message *msg, void *userdata, bool allowed, 
         }
         to = manager_replacement(m, c->replacement[0] ? c->replacement : NULL);
         if (!to) {
-                snprintf(text, sizeof(text), c->replacement[0] ? "'%s' is not an approved product that can be installed."
-                                                               : "No approved product can be installed%s.",
+                snprintf(text, sizeof(text),
+                         c->replacement[0] ? "'%s' is not an approved product that can be installed." :
+                                             "No approved product can be installed%s.",
                          c->replacement);
                 reply_error_name(msg, AVM_ERROR_NO_REPLACEMENT, text);
                 goto out;
@@ -220,8 +218,7 @@ static void start_authorized(sd_bus_message *msg, void *userdata, bool allowed, 
                 Window w;
                 uint64_t now = now_usec(CLOCK_REALTIME);
 
-                if (window_parse(m->config->maintenance_window, &w) >= 0 &&
-                    !window_contains(&w, (time_t) (now / USEC_PER_SEC))) {
+                if (window_parse(m->config->maintenance_window, &w) >= 0 && !window_contains(&w, (time_t) (now / USEC_PER_SEC))) {
                         snprintf(text, sizeof(text), "Outside the maintenance window (%s); use force to override.",
                                  m->config->maintenance_window);
                         reply_error_name(msg, AVM_ERROR_OUTSIDE_WINDOW, text);
@@ -271,8 +268,7 @@ static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (r < 0 || sd_bus_error_is_set(error)) {
                 free(c);
                 if (r < 0 && !sd_bus_error_is_set(error))
-                        return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT, "Malformed options: %s",
-                                                 strerror(-r));
+                        return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT, "Malformed options: %s", strerror(-r));
                 return r;
         }
         return authorize(msg, "org.avmigrate.Migrate1.start", start_authorized, c);
@@ -414,8 +410,7 @@ static int method_get_history(sd_bus_message *msg, void *userdata, sd_bus_error 
         return reply_json(msg, o);
 }
 
-#define PROP(name, sig, getter) \
-        SD_BUS_PROPERTY(name, sig, getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+#define PROP(name, sig, getter) SD_BUS_PROPERTY(name, sig, getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 #define UNPRIV SD_BUS_VTABLE_UNPRIVILEGED
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -434,20 +429,18 @@ static const sd_bus_vtable manager_vtable[] = {
         PROP("ScheduledAt", "t", prop_t),
         PROP("DeferralsLeft", "u", prop_u),
         SD_BUS_METHOD_WITH_NAMES("GetPlan", "", , "a(sss)", SD_BUS_PARAM(plan), method_get_plan, UNPRIV),
-        SD_BUS_METHOD_WITH_NAMES("Start", "a{sv}", SD_BUS_PARAM(options), "to", SD_BUS_PARAM(id) SD_BUS_PARAM(path),
-                                 method_start, UNPRIV),
+        SD_BUS_METHOD_WITH_NAMES("Start", "a{sv}", SD_BUS_PARAM(options), "to", SD_BUS_PARAM(id) SD_BUS_PARAM(path), method_start,
+                                 UNPRIV),
         SD_BUS_METHOD("Pause", "", "", method_control, UNPRIV),
         SD_BUS_METHOD("Resume", "", "", method_control, UNPRIV),
         SD_BUS_METHOD("Cancel", "", "", method_control, UNPRIV),
         SD_BUS_METHOD_WITH_NAMES("Postpone", "t", SD_BUS_PARAM(usec), "", , method_postpone, UNPRIV),
         SD_BUS_METHOD("Refresh", "", "", method_refresh, UNPRIV),
-        SD_BUS_METHOD_WITH_NAMES("GetReport", "t", SD_BUS_PARAM(id), "s", SD_BUS_PARAM(json), method_get_report,
-                                 UNPRIV),
+        SD_BUS_METHOD_WITH_NAMES("GetReport", "t", SD_BUS_PARAM(id), "s", SD_BUS_PARAM(json), method_get_report, UNPRIV),
         SD_BUS_METHOD_WITH_NAMES("GetHistory", "", , "s", SD_BUS_PARAM(json), method_get_history, UNPRIV),
         SD_BUS_SIGNAL_WITH_NAMES("StepStarted", "tsuu",
                                  SD_BUS_PARAM(job_id) SD_BUS_PARAM(step) SD_BUS_PARAM(index) SD_BUS_PARAM(count), 0),
-        SD_BUS_SIGNAL_WITH_NAMES("StepFinished", "tss", SD_BUS_PARAM(job_id) SD_BUS_PARAM(step) SD_BUS_PARAM(result),
-                                 0),
+        SD_BUS_SIGNAL_WITH_NAMES("StepFinished", "tss", SD_BUS_PARAM(job_id) SD_BUS_PARAM(step) SD_BUS_PARAM(result), 0),
         SD_BUS_SIGNAL_WITH_NAMES("JobRemoved", "tos", SD_BUS_PARAM(job_id) SD_BUS_PARAM(path) SD_BUS_PARAM(result), 0),
         SD_BUS_VTABLE_END,
 };
@@ -470,6 +463,6 @@ void bus_emit_step_finished(Job *j, StepId s, const char *result) {
 
 void bus_emit_job_removed(Job *j) {
         if (j->manager->bus)
-                (void) sd_bus_emit_signal(j->manager->bus, MANAGER_PATH, MANAGER_IFACE, "JobRemoved", "tos", j->id,
-                                          j->path, j->result);
+                (void) sd_bus_emit_signal(j->manager->bus, MANAGER_PATH, MANAGER_IFACE, "JobRemoved", "tos", j->id, j->path,
+                                          j->result);
 }

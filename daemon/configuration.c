@@ -110,8 +110,7 @@ static int parse_approved(AvmConfig *c, const char *value, ParseContext *ctx) {
                         return -EINVAL;
                 }
                 if (n >= CONFIG_MAX_APPROVED) {
-                        snprintf(ctx->message, sizeof(ctx->message), "Approved=: more than %u products",
-                                 CONFIG_MAX_APPROVED);
+                        snprintf(ctx->message, sizeof(ctx->message), "Approved=: more than %u products", CONFIG_MAX_APPROVED);
                         strv_free(l);
                         return -E2BIG;
                 }
@@ -143,9 +142,8 @@ static int parse_manager_key(AvmConfig *c, const char *key, const char *value, P
         int r;
 
         if (streq(key, "Discouraged")) {
-                if (!isempty(value) && !string_is_safe_id(value)) {
-                        snprintf(ctx->message, sizeof(ctx->message), "Discouraged=: invalid product id '%.64s'",
-                                 value);
+                if (value[0] && !string_is_safe_id(value)) {
+                        snprintf(ctx->message, sizeof(ctx->message), "Discouraged=: invalid product id '%.64s'", value);
                         return -EINVAL;
                 }
                 return set_string(&c->discouraged, value);
@@ -158,8 +156,7 @@ static int parse_manager_key(AvmConfig *c, const char *key, const char *value, P
                 else if ((r = parse_boolean(value)) >= 0)
                         c->allow_overlap = r ? OVERLAP_YES : OVERLAP_NO;
                 else {
-                        snprintf(ctx->message, sizeof(ctx->message),
-                                 "AllowOverlap=: expected yes, no or auto, got '%.64s'", value);
+                        snprintf(ctx->message, sizeof(ctx->message), "AllowOverlap=: expected yes, no or auto, got '%.64s'", value);
                         return -EINVAL;
                 }
                 return 0;
@@ -175,8 +172,7 @@ static int parse_manager_key(AvmConfig *c, const char *key, const char *value, P
         }
         if (streq(key, "MaxDeferrals")) {
                 if (parse_uint64(value, &u) < 0 || u > 100) {
-                        snprintf(ctx->message, sizeof(ctx->message), "MaxDeferrals=: expected 0..100, got '%.64s'",
-                                 value);
+                        snprintf(ctx->message, sizeof(ctx->message), "MaxDeferrals=: expected 0..100, got '%.64s'", value);
                         return -EINVAL;
                 }
                 c->max_deferrals = (unsigned) u;
@@ -192,8 +188,7 @@ static int parse_manager_key(AvmConfig *c, const char *key, const char *value, P
                 return parse_sec_key(key, value, USEC_PER_SEC / 20, &c->monitor_interval_usec, ctx);
         if (streq(key, "MinDiskSpaceMB")) {
                 if (parse_uint64(value, &c->min_disk_space_mb) < 0) {
-                        snprintf(ctx->message, sizeof(ctx->message), "MinDiskSpaceMB=: invalid number '%.64s'",
-                                 value);
+                        snprintf(ctx->message, sizeof(ctx->message), "MinDiskSpaceMB=: invalid number '%.64s'", value);
                         return -EINVAL;
                 }
                 return 0;
@@ -201,8 +196,7 @@ static int parse_manager_key(AvmConfig *c, const char *key, const char *value, P
         if (streq(key, "RequireACPower")) {
                 r = parse_boolean(value);
                 if (r < 0) {
-                        snprintf(ctx->message, sizeof(ctx->message), "RequireACPower=: invalid boolean '%.64s'",
-                                 value);
+                        snprintf(ctx->message, sizeof(ctx->message), "RequireACPower=: invalid boolean '%.64s'", value);
                         return -EINVAL;
                 }
                 c->require_ac_power = r;
@@ -240,8 +234,8 @@ static int handler(void *user, const char *section, const char *name, const char
 
         if (!section_valid(section)) {
                 snprintf(ctx->message, sizeof(ctx->message),
-                         isempty(section) ? "assignment outside of a section%s"
-                                          : "unknown section [%.64s] (expected [Manager] or [Product <id>])",
+                         !section[0] ? "assignment outside of a section%s" :
+                                            "unknown section [%.64s] (expected [Manager] or [Product <id>])",
                          section);
                 return 0;
         }
@@ -286,8 +280,7 @@ int config_parse_file(AvmConfig *c, const char *path, char *error, size_t error_
         if (r == -ENOENT)
                 return 0;
         if (r < 0) {
-                snprintf(error, error_size, "%s: %s", path,
-                         r == -EFBIG ? "file too large" : strerror(-r));
+                snprintf(error, error_size, "%s: %s", path, r == -EFBIG ? "file too large" : strerror(-r));
                 return r;
         }
         if (memchr(data, 0, strlen(data) + 1) != data + strlen(data)) {
@@ -299,8 +292,7 @@ int config_parse_file(AvmConfig *c, const char *path, char *error, size_t error_
         if (r != 0) {
                 int k = snprintf(error, error_size, "%s:%d: ", path, r);
                 if (k > 0 && (size_t) k < error_size)
-                        snprintf(error + k, error_size - (size_t) k, "%s",
-                                 ctx.message[0] ? ctx.message : "syntax error");
+                        snprintf(error + k, error_size - (size_t) k, "%s", ctx.message[0] ? ctx.message : "syntax error");
                 return -EBADMSG;
         }
         return 0;

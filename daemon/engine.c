@@ -97,8 +97,8 @@ static void engine_finish(Job *j, const char *result) {
         snprintf(text, sizeof(text), "Migration %s → %s %s.", j->from, j->to, result);
         set_status(j, text);
         log_event(AVM_MID_JOB_FINISHED, streq(result, "completed") ? LOG_INFO : LOG_WARNING, NULL,
-                  "Job %" PRIu64 " (%s → %s) finished: %s%s%s", j->id, j->from, j->to, result,
-                  j->last_error[0] ? ": " : "", j->last_error);
+                  "Job %" PRIu64 " (%s → %s) finished: %s%s%s", j->id, j->from, j->to, result, j->last_error[0] ? ": " : "",
+                  j->last_error);
         bus_emit_job_removed(j);
         (void) state_remove_job();
         (void) manager_save(m);
@@ -184,9 +184,8 @@ static void apply_step_data(Job *j, json_object *data, bool *skipped) {
         if (j->step == STEP_HANDOVER && json_object_object_get_ex(data, "gap_usec", &v)) {
                 j->gap_usec = (uint64_t) json_object_get_int64(v);
                 j->manager->gap_usec = j->gap_usec;
-                log_event(AVM_MID_HANDOVER, LOG_INFO, NULL,
-                          "Real-time protection handed over from %s to %s; gap %" PRIu64 " µs.", j->from, j->to,
-                          j->gap_usec);
+                log_event(AVM_MID_HANDOVER, LOG_INFO, NULL, "Real-time protection handed over from %s to %s; gap %" PRIu64 " µs.",
+                          j->from, j->to, j->gap_usec);
         }
 }
 
@@ -198,8 +197,7 @@ static void step_failed(Job *j, StepId s, int error, const char *msg) {
         snprintf(j->steps[s].result, sizeof(j->steps[s].result), "failed");
         j->steps[s].finished_usec = now_usec(CLOCK_REALTIME);
         record_error(j, text);
-        log_event(AVM_MID_STEP_FAILED, LOG_ERR, NULL, "Job %" PRIu64 " step %s failed: %s", j->id, step_to_string(s),
-                  text);
+        log_event(AVM_MID_STEP_FAILED, LOG_ERR, NULL, "Job %" PRIu64 " step %s failed: %s", j->id, step_to_string(s), text);
         job_timeline(j, "step-failed", step_to_string(s), text);
         bus_emit_step_finished(j, s, "failed");
 
@@ -320,8 +318,7 @@ static void engine_next(Job *j) {
         }
 
         if (j->phase == PHASE_RUNNING)
-                log_notice("Job %" PRIu64 ": step %s was interrupted; checking and continuing it.", j->id,
-                           step_to_string(s));
+                log_notice("Job %" PRIu64 ": step %s was interrupted; checking and continuing it.", j->id, step_to_string(s));
         if (++j->attempts > MAX_STEP_ATTEMPTS) {
                 j->attempts--;
                 step_failed(j, s, -ELOOP, "step interrupted too many times");
@@ -343,8 +340,8 @@ static void engine_next(Job *j) {
                 run_report_step(j);
                 return;
         }
-        r = worker_start(m->event, "step", m->config->step_timeout_usec, steps_run_child, j, on_worker_message,
-                         on_step_done, j, &j->worker);
+        r = worker_start(m->event, "step", m->config->step_timeout_usec, steps_run_child, j, on_worker_message, on_step_done, j,
+                         &j->worker);
         if (r < 0)
                 step_failed(j, s, r, "cannot start a worker process");
 }

@@ -97,8 +97,7 @@ bool history_has(uint64_t id) {
 }
 
 static int list_cb(json_object *o, void *userdata) {
-        static const char *const keys[] = { "id",         "from",         "to",           "result",
-                                            "created_usec", "finished_usec", "gap_usec", "dry_run" };
+        static const char *const keys[] = { "id", "from", "to", "result", "created_usec", "finished_usec", "gap_usec", "dry_run" };
         json_object *s = json_object_new_object(), *v;
 
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)

@@ -105,8 +105,7 @@ EXPORT void avm_host_progress(AvmHost *host, unsigned percent, const char *statu
 EXPORT void avm_eicar(char buf[static 69]) {
         /* Assembled at run time so no file of ours contains the whole test
          * string (scanners on developer machines would quarantine it). */
-        static const char *const parts[] = { "X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-",
-                                             "TEST-FILE!$H+H*" };
+        static const char *const parts[] = { "X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-", "TEST-FILE!$H+H*" };
         size_t n = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
@@ -259,7 +258,7 @@ EXPORT int avm_host_run(AvmHost *host, const char *const argv[], const char *con
                 if (errno != EINTR)
                         return -errno;
         out[n] = 0;
-        *ret = (AvmRunResult) {
+        *ret = (AvmRunResult){
                 .exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
                 .output = out,
                 .output_size = n,

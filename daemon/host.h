@@ -13,11 +13,11 @@ typedef struct AvmConfig AvmConfig;
 struct AvmHost {
         const AvmPlugin *plugin;
         const AvmConfig *config;
-        char *state_dir;   /* $STATE_DIRECTORY/plugins/<id> */
-        char *probe_dir;   /* $STATE_DIRECTORY/probe */
-        char *artifact;    /* verified download for this product, or NULL */
-        int progress_fd;   /* worker socketpair end, -1 outside a worker */
-        char error[512];   /* set by avm_host_error() */
+        char *state_dir; /* $STATE_DIRECTORY/plugins/<id> */
+        char *probe_dir; /* $STATE_DIRECTORY/probe */
+        char *artifact;  /* verified download for this product, or NULL */
+        int progress_fd; /* worker socketpair end, -1 outside a worker */
+        char error[512]; /* set by avm_host_error() */
 };
 
 /* Value of KEY in an arbitrary config SECTION ("Manager", "Product clamav"), or NULL. */

@@ -5,14 +5,10 @@
 #include "util.h"
 
 static const char *const step_names[_STEP_MAX] = {
-        [STEP_PREFLIGHT] = "preflight",
-        [STEP_FETCH] = "fetch",
-        [STEP_INSTALL] = "install",
-        [STEP_VERIFY_REPLACEMENT] = "verify-replacement",
-        [STEP_HANDOVER] = "handover",
-        [STEP_REMOVE] = "remove",
-        [STEP_VERIFY_FINAL] = "verify-final",
-        [STEP_REPORT] = "report",
+        [STEP_PREFLIGHT] = "preflight",       [STEP_FETCH] = "fetch",
+        [STEP_INSTALL] = "install",           [STEP_VERIFY_REPLACEMENT] = "verify-replacement",
+        [STEP_HANDOVER] = "handover",         [STEP_REMOVE] = "remove",
+        [STEP_VERIFY_FINAL] = "verify-final", [STEP_REPORT] = "report",
 };
 
 static const char *const step_descriptions[_STEP_MAX] = {

@@ -38,7 +38,7 @@ typedef enum JobState {
 } JobState;
 
 typedef struct StepRecord {
-        char result[16]; /* "", done, skipped, failed */
+        char result[16];                      /* "", done, skipped, failed */
         uint64_t started_usec, finished_usec; /* CLOCK_REALTIME */
         char error[512];
 } StepRecord;
@@ -55,9 +55,9 @@ typedef struct Job {
         StepRecord steps[_STEP_MAX];
         unsigned attempts; /* times the current step was started (crash loops) */
         bool dry_run, force;
-        bool installed_by_us;    /* undo of install removes the replacement */
-        bool handover_started;   /* rollback must restore old protection */
-        bool overlap;            /* handover order chosen in preflight */
+        bool installed_by_us;  /* undo of install removes the replacement */
+        bool handover_started; /* rollback must restore old protection */
+        bool overlap;          /* handover order chosen in preflight */
         bool pause_requested, cancel_requested;
         bool old_product_remains;
         unsigned progress;

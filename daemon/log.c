@@ -58,8 +58,7 @@ void log_event(const char *message_id, int level, const char *job_id, const char
 
         if (journal)
                 (void) sd_journal_send("MESSAGE=%s", buf, "MESSAGE_ID=%s", message_id, "PRIORITY=%d", level,
-                                       "AVMIGRATE_JOB_ID=%s", job_id ? job_id : "", "SYSLOG_IDENTIFIER=avmigrated",
-                                       NULL);
+                                       "AVMIGRATE_JOB_ID=%s", job_id ? job_id : "", "SYSLOG_IDENTIFIER=avmigrated", NULL);
         else
                 log_internal(level, 0, "%s", buf);
 }

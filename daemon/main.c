@@ -27,8 +27,7 @@ static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *
         /* Let the step in progress end cleanly; the job is continued on the next start. */
         if (m->job && m->job->worker) {
                 log_info("Stopping after the current step.");
-                return sd_event_add_time_relative(m->event, &m->exit_timer, CLOCK_MONOTONIC, EXIT_GRACE_USEC, 0,
-                                                  on_exit_timer, m);
+                return sd_event_add_time_relative(m->event, &m->exit_timer, CLOCK_MONOTONIC, EXIT_GRACE_USEC, 0, on_exit_timer, m);
         }
         return sd_event_exit(m->event, 0);
 }
@@ -90,8 +89,7 @@ static int run(void) {
                 engine_resume_after_restart(m, resume);
         (void) sd_notify(false, "READY=1");
         manager_set_status(m, m->job ? m->job->status_text : "Idle.");
-        log_info("avmigrated " PACKAGE_VERSION " ready: %zu product plugins, state %s.", m->products.n,
-                 manager_state(m));
+        log_info("avmigrated " PACKAGE_VERSION " ready: %zu product plugins, state %s.", m->products.n, manager_state(m));
 
         r = sd_event_loop(m->event);
         if (r < 0)

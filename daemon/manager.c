@@ -111,7 +111,7 @@ void manager_snapshot(Manager *m, PropertySnapshot *s) {
         Product *d = plugins_find(&m->products, m->config->discouraged), *r = manager_replacement(m, NULL);
         size_t n = 0;
 
-        *s = (PropertySnapshot) {};
+        *s = (PropertySnapshot){};
         snprintf(s->state, sizeof(s->state), "%s", manager_state(m));
         if (job_active(j) && j->step < _STEP_MAX)
                 snprintf(s->step, sizeof(s->step), "%s", step_to_string(j->step));
@@ -131,8 +131,7 @@ void manager_snapshot(Manager *m, PropertySnapshot *s) {
         snprintf(s->job, sizeof(s->job), "%s", j ? j->path : "/");
         snprintf(s->last_error, sizeof(s->last_error), "%s", m->last_error);
         s->scheduled_at = m->scheduled_at;
-        s->deferrals_left = m->config->max_deferrals > m->deferrals_used ? m->config->max_deferrals - m->deferrals_used
-                                                                          : 0;
+        s->deferrals_left = m->config->max_deferrals > m->deferrals_used ? m->config->max_deferrals - m->deferrals_used : 0;
 }
 
 static int emit_now(Manager *m) {
@@ -143,10 +142,12 @@ static int emit_now(Manager *m) {
         bool pending = false;
 
         manager_snapshot(m, &now);
-#define CMP_STR(f, name) \
-        if (strcmp(now.f, old->f) != 0) names[n++] = name
-#define CMP_VAL(f, name) \
-        if (now.f != old->f) names[n++] = name
+#define CMP_STR(f, name)                \
+        if (strcmp(now.f, old->f) != 0) \
+        names[n++] = name
+#define CMP_VAL(f, name)     \
+        if (now.f != old->f) \
+        names[n++] = name
         CMP_STR(state, "State");
         CMP_STR(step, "Step");
         CMP_STR(status_text, "StatusText");
@@ -174,8 +175,8 @@ static int emit_now(Manager *m) {
         names[n] = NULL;
 
         if (n > 0 && m->bus)
-                (void) sd_bus_emit_properties_changed_strv(m->bus, "/org/avmigrate/Migrate1",
-                                                           "org.avmigrate.Migrate1.Manager", (char **) names);
+                (void) sd_bus_emit_properties_changed_strv(m->bus, "/org/avmigrate/Migrate1", "org.avmigrate.Migrate1.Manager",
+                                                           (char **) names);
         *old = now;
         return pending;
 }
@@ -193,8 +194,8 @@ static int on_emit_defer(sd_event_source *s, void *userdata) {
 
         m->emit_defer = sd_event_source_disable_unref(m->emit_defer);
         if (emit_now(m) > 0 && !m->emit_timer)
-                (void) sd_event_add_time_relative(m->event, &m->emit_timer, CLOCK_MONOTONIC,
-                                                  PROGRESS_EMIT_INTERVAL_USEC, 0, on_emit_timer, m);
+                (void) sd_event_add_time_relative(m->event, &m->emit_timer, CLOCK_MONOTONIC, PROGRESS_EMIT_INTERVAL_USEC, 0,
+                                                  on_emit_timer, m);
         return 0;
 }
 
@@ -254,8 +255,7 @@ static void load_saved(Manager *m) {
                 snprintf(m->last_error, sizeof(m->last_error), "%s", json_object_get_string(v));
         if (json_object_object_get_ex(o, "gap_usec", &v) && json_object_get_int64(v) >= 0)
                 m->gap_usec = (uint64_t) json_object_get_int64(v);
-        if (json_object_object_get_ex(o, "deferrals_used", &v) && json_object_get_int64(v) >= 0 &&
-            json_object_get_int64(v) < 1000)
+        if (json_object_object_get_ex(o, "deferrals_used", &v) && json_object_get_int64(v) >= 0 && json_object_get_int64(v) < 1000)
                 m->deferrals_used = (unsigned) json_object_get_int64(v);
         if (json_object_object_get_ex(o, "deferred_until", &v) && json_object_get_int64(v) >= 0)
                 m->deferred_until = (uint64_t) json_object_get_int64(v);
@@ -325,8 +325,7 @@ void manager_detect(Manager *m) {
 
         if (m->detect_worker)
                 return;
-        r = worker_start(m->event, "detect", DETECT_TIMEOUT_USEC, detect_child, m, NULL, on_detect_done, m,
-                         &m->detect_worker);
+        r = worker_start(m->event, "detect", DETECT_TIMEOUT_USEC, detect_child, m, NULL, on_detect_done, m, &m->detect_worker);
         if (r < 0)
                 log_warning_errno(r, "Cannot start product detection: %m");
 }

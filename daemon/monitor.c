@@ -21,8 +21,8 @@ static int sample_child(int fd, void *userdata) {
         for (size_t i = 0; i < m->products.n; i++) {
                 Product *p = &m->products.items[i];
                 AvmStatus st;
-                bool relevant = p->installed || (m->job && (streq(m->job->from, p->plugin->id) ||
-                                                            streq(m->job->to, p->plugin->id)));
+                bool relevant = p->installed ||
+                        (m->job && (streq(m->job->from, p->plugin->id) || streq(m->job->to, p->plugin->id)));
 
                 if (!relevant)
                         continue;
@@ -59,7 +59,8 @@ static void on_sample(Worker *w, int error, const char *message, json_object *da
                                 json_object_array_add(j->samples, json_object_get(data));
                         if (!prot && !report_sample_in_gap(j, data))
                                 log_event(AVM_MID_UNPROTECTED, LOG_WARNING, NULL,
-                                          "Job %" PRIu64 ": no product's real-time protection is active "
+                                          "Job %" PRIu64
+                                          ": no product's real-time protection is active "
                                           "(outside a measured handover gap).",
                                           j->id);
                 }
@@ -74,8 +75,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (m->monitor_worker || !job_active(m->job))
                 return 0;
-        r = worker_start(m->event, "monitor", MONITOR_TIMEOUT_USEC, sample_child, m, NULL, on_sample, m,
-                         &m->monitor_worker);
+        r = worker_start(m->event, "monitor", MONITOR_TIMEOUT_USEC, sample_child, m, NULL, on_sample, m, &m->monitor_worker);
         if (r < 0) {
                 log_warning_errno(r, "Cannot start the continuity monitor: %m");
                 schedule(m);
@@ -91,8 +91,8 @@ static void schedule(Manager *m) {
                 if (r >= 0)
                         r = sd_event_source_set_enabled(m->monitor_timer, SD_EVENT_ONESHOT);
         } else
-                r = sd_event_add_time_relative(m->event, &m->monitor_timer, CLOCK_MONOTONIC,
-                                               m->config->monitor_interval_usec, 0, on_timer, m);
+                r = sd_event_add_time_relative(m->event, &m->monitor_timer, CLOCK_MONOTONIC, m->config->monitor_interval_usec, 0,
+                                               on_timer, m);
         if (r < 0)
                 log_warning_errno(r, "Cannot schedule the continuity monitor: %m");
 }

@@ -52,15 +52,14 @@ static void attach(OpContext *c, Product *p) {
 }
 
 static int plugin_error(OpContext *c, Product *p, const char *op, int r) {
-        return op_fail(c, r, "%s: %s failed: %s", p->plugin->id, op,
-                       p->host.error[0] ? p->host.error : strerror(r < 0 ? -r : EIO));
+        return op_fail(c, r, "%s: %s failed: %s", p->plugin->id, op, p->host.error[0] ? p->host.error : strerror(r < 0 ? -r : EIO));
 }
 
 int op_detect(OpContext *c, Product *p, AvmDetection *ret) {
         int r;
 
         attach(c, p);
-        *ret = (AvmDetection) {};
+        *ret = (AvmDetection){};
         r = p->plugin->detect(&p->host, ret);
         if (r < 0)
                 return plugin_error(c, p, "detect", r);
@@ -72,7 +71,7 @@ int op_status(OpContext *c, Product *p, AvmStatus *ret) {
         int r;
 
         attach(c, p);
-        *ret = (AvmStatus) { .definitions_age_sec = -1 };
+        *ret = (AvmStatus){ .definitions_age_sec = -1 };
         r = p->plugin->status(&p->host, ret);
         if (r < 0)
                 return plugin_error(c, p, "status", r);
@@ -115,8 +114,7 @@ int op_set_realtime(OpContext *c, Product *p, bool enable) {
         op_event(c, enable ? "realtime-on" : "realtime-off", p->plugin->id, NULL);
         r = p->plugin->set_realtime(&p->host, enable);
         if (r < 0)
-                return plugin_error(c, p, enable ? "enabling real-time protection" : "disabling real-time protection",
-                                    r);
+                return plugin_error(c, p, enable ? "enabling real-time protection" : "disabling real-time protection", r);
         return 0;
 }
 
@@ -138,8 +136,7 @@ int op_verify_protecting(OpContext *c, Product *p) {
                 if (r < 0)
                         return r;
                 if (!st.realtime)
-                        snprintf(why, sizeof(why), "real-time protection is not active%s%s", st.detail[0] ? ": " : "",
-                                 st.detail);
+                        snprintf(why, sizeof(why), "real-time protection is not active%s%s", st.detail[0] ? ": " : "", st.detail);
                 else if (!on_access) {
                         op_event(c, "verified", p->plugin->id, "status");
                         return 0;
@@ -151,8 +148,8 @@ int op_verify_protecting(OpContext *c, Product *p) {
                                 return 0;
                         }
                         snprintf(why, sizeof(why), "%s",
-                                 r == 0 ? "the EICAR test file could be read in the probe directory"
-                                        : "the on-access probe failed");
+                                 r == 0 ? "the EICAR test file could be read in the probe directory" :
+                                          "the on-access probe failed");
                 }
                 if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         break;

@@ -10,7 +10,7 @@
  * timeline events (EVENT) on the worker socket fd. */
 
 typedef struct OpContext {
-        int fd;        /* worker socket */
+        int fd; /* worker socket */
         const char *step;
         uint64_t verify_timeout_usec;
 } OpContext;

@@ -6,7 +6,14 @@
  *   auto  dpkg/apt if /usr/bin/dpkg-query exists, else rpm/dnf (default)
  *   dpkg  dpkg-query + apt-get
  *   rpm   rpm + dnf (yum when dnf is missing)
- *   test  a package database of plain files in $STATE_DIRECTORY/test-packages/
+ *   test  a package database of plain files in $STATE_DIRECTORY/test-packages/:
+ *         <name> holds the installed version; <name>.fail-install and
+ *         <name>.fail-remove inject failures; an executable <name>.postinst
+ *         (run as "<name>.postinst configure <version>" after installing) or
+ *         <name>.postrm ("<name>.postrm remove|purge" after removing) plays
+ *         the package's maintainer script, e.g. a simulated product that
+ *         really goes away when its package is purged. A failing script
+ *         fails the operation, as with dpkg.
  *
  * Every tool runs through avm_host_run() (argv, no shell, captured output,
  * timeout [Manager] StepTimeoutSec=, default 600 s).
@@ -26,7 +33,7 @@
 #include "host.h"
 
 #ifndef _public_
-#  define _public_ __attribute__((visibility("default")))
+#        define _public_ __attribute__((visibility("default")))
 #endif
 
 #define PKG_DEFAULT_TIMEOUT_USEC (600ULL * 1000000ULL)
@@ -229,6 +236,33 @@ static int test_fail_injected(const char *dir, const char *name, const char *op)
         return access(path, F_OK) == 0;
 }
 
+/* Runs DIR/NAME.SCRIPT ARG [ARG2] if it exists (a maintainer script of the test backend). */
+static int test_run_script(AvmHost *host, const char *dir, const char *name, const char *script, const char *arg,
+                           const char *arg2) {
+        _cleanup_run_result_ AvmRunResult r = { 0 };
+        char path[PATH_MAX];
+        const char *argv[] = { path, arg, arg2, NULL };
+        int ret;
+
+        if (snprintf(path, sizeof path, "%s/%s.%s", dir, name, script) >= (int) sizeof path)
+                return -ENAMETOOLONG;
+        if (access(path, F_OK) < 0)
+                return 0;
+        ret = avm_host_run(host, argv, NULL, step_timeout(host), PKG_OP_MAX_OUTPUT, &r);
+        if (ret < 0) {
+                avm_host_error(host, "Test package %s: could not run %s: %s", name, path, strerror(-ret));
+                return ret;
+        }
+        if (r.exit_status != 0) {
+                char op[32];
+                snprintf(op, sizeof op, "%s-failed", script);
+                test_log_op(host, dir, op, name, NULL);
+                avm_host_error(host, "Test package %s: %s exited with status %d", name, path, r.exit_status);
+                return -EIO;
+        }
+        return 0;
+}
+
 static int test_install_one(AvmHost *host, const char *dir, const char *name, const char *version) {
         char path[PATH_MAX], tmp[PATH_MAX];
         int fd, n;
@@ -258,7 +292,7 @@ static int test_install_one(AvmHost *host, const char *dir, const char *name, co
                 return -e;
         }
         test_log_op(host, dir, "install", name, version);
-        return 0;
+        return test_run_script(host, dir, name, "postinst", "configure", version);
 }
 
 /* "name_1.2-3_amd64.deb" → name "name", version "1.2-3"; "name-1.2-3.x86_64.rpm" → name-1.2-3 as name. */
@@ -336,6 +370,9 @@ static int test_remove(AvmHost *host, const char *const names[], bool purge) {
                         continue;
                 }
                 test_log_op(host, dir, purge ? "purge" : "remove", names[i], NULL);
+                r = test_run_script(host, dir, names[i], "postrm", purge ? "purge" : "remove", NULL);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

@@ -82,8 +82,7 @@ static int load_one(const char *path, const AvmConfig *config, ProductSet *set) 
                 goto refuse;
         }
         if (p->struct_size < sizeof(AvmPlugin)) {
-                log_error("Refusing plugin %s: plugin structure too small (%u < %zu).", path, p->struct_size,
-                          sizeof(AvmPlugin));
+                log_error("Refusing plugin %s: plugin structure too small (%u < %zu).", path, p->struct_size, sizeof(AvmPlugin));
                 goto refuse;
         }
         if (!string_is_safe_id(p->id) || !p->detect || !p->status) {
@@ -100,13 +99,12 @@ static int load_one(const char *path, const AvmConfig *config, ProductSet *set) 
         }
 
         pr = &set->items[set->n++];
-        *pr = (Product) {
+        *pr = (Product){
                 .plugin = p,
                 .dl = dl,
                 .host = { .plugin = p, .config = config, .progress_fd = -1 },
         };
-        log_debug("Loaded plugin %s (%s %s) from %s.", p->id, p->vendor ? p->vendor : "", p->product ? p->product : "",
-                  path);
+        log_debug("Loaded plugin %s (%s %s) from %s.", p->id, p->vendor ? p->vendor : "", p->product ? p->product : "", path);
         return 0;
 
 refuse:
@@ -156,7 +154,7 @@ void plugins_unload(ProductSet *set) {
                 dlclose(set->items[i].dl);
         }
         free(set->items);
-        *set = (ProductSet) {};
+        *set = (ProductSet){};
 }
 
 Product *plugins_find(ProductSet *set, const char *id) {

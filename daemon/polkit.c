@@ -37,8 +37,7 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
 
         if (e) {
                 log_warning("polkit check for %s failed: %s", req->action, e->message ? e->message : e->name);
-                snprintf(text, sizeof(text), "Authorization for %s could not be checked (polkit: %s).", req->action,
-                         e->name);
+                snprintf(text, sizeof(text), "Authorization for %s could not be checked (polkit: %s).", req->action, e->name);
                 deny(req, AVM_ERROR_PERMISSION_DENIED, text);
                 return 0;
         }
@@ -93,12 +92,11 @@ int polkit_check(sd_bus_message *m, const char *action, PolkitCallback cb, void 
 
         /* AllowUserInteraction only when the caller said it can wait for it. */
         flags = sd_bus_message_get_allow_interactive_authorization(m) > 0 ? 1 : 0;
-        r = sd_bus_message_new_method_call(bus, &call, "org.freedesktop.PolicyKit1",
-                                           "/org/freedesktop/PolicyKit1/Authority",
+        r = sd_bus_message_new_method_call(bus, &call, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
                                            "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
         if (r >= 0)
-                r = sd_bus_message_append(call, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", sender, action,
-                                          0, flags, "");
+                r = sd_bus_message_append(call, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", sender, action, 0, flags,
+                                          "");
         if (r >= 0)
                 r = sd_bus_call_async(bus, NULL, call, on_reply, req, POLKIT_TIMEOUT_USEC);
         if (r < 0) {

@@ -131,10 +131,10 @@ static int lookup(const char *const *names, size_t n, const char *s) {
         return -EBADMSG;
 }
 
-#define FAIL(...)                                         \
-        do {                                              \
-                snprintf(why, why_size, __VA_ARGS__);     \
-                return -EBADMSG;                          \
+#define FAIL(...)                                     \
+        do {                                          \
+                snprintf(why, why_size, __VA_ARGS__); \
+                return -EBADMSG;                      \
         } while (0)
 
 int job_from_json(Job *j, json_object *o, char *why, size_t why_size) {
@@ -152,8 +152,7 @@ int job_from_json(Job *j, json_object *o, char *why, size_t why_size) {
         snprintf(j->path, sizeof(j->path), "/org/avmigrate/Migrate1/job/%" PRIu64, j->id);
         if (get_str(o, "from", j->from, sizeof(j->from), true) < 0 || get_str(o, "to", j->to, sizeof(j->to), true) < 0)
                 FAIL("invalid from/to product");
-        if (get_str(o, "state", buf, sizeof(buf), false) < 0 ||
-            (k = lookup(job_states, ELEMENTSOF(job_states), buf)) < 0)
+        if (get_str(o, "state", buf, sizeof(buf), false) < 0 || (k = lookup(job_states, ELEMENTSOF(job_states), buf)) < 0)
                 FAIL("invalid state");
         j->state = (JobState) k;
         if (get_str(o, "result", j->result, sizeof(j->result), false) < 0)
@@ -170,8 +169,7 @@ int job_from_json(Job *j, json_object *o, char *why, size_t why_size) {
         if (get_bool(o, "dry_run", &j->dry_run) < 0 || get_bool(o, "force", &j->force) < 0 ||
             get_bool(o, "installed_by_us", &j->installed_by_us) < 0 ||
             get_bool(o, "handover_started", &j->handover_started) < 0 || get_bool(o, "overlap", &j->overlap) < 0 ||
-            get_bool(o, "pause_requested", &j->pause_requested) < 0 ||
-            get_bool(o, "cancel_requested", &j->cancel_requested) < 0 ||
+            get_bool(o, "pause_requested", &j->pause_requested) < 0 || get_bool(o, "cancel_requested", &j->cancel_requested) < 0 ||
             get_bool(o, "old_product_remains", &j->old_product_remains) < 0)
                 FAIL("invalid flag");
         if (get_u64(o, "progress", 100, &u) < 0)
@@ -191,14 +189,12 @@ int job_from_json(Job *j, json_object *o, char *why, size_t why_size) {
                 json_object *s = json_object_array_get_idx(steps, (size_t) i);
                 StepRecord *r = &j->steps[i];
 
-                if (!json_object_is_type(s, json_type_object) ||
-                    get_str(s, "result", r->result, sizeof(r->result), false) < 0 ||
+                if (!json_object_is_type(s, json_type_object) || get_str(s, "result", r->result, sizeof(r->result), false) < 0 ||
                     get_u64(s, "started_usec", UINT64_MAX / 2, &r->started_usec) < 0 ||
                     get_u64(s, "finished_usec", UINT64_MAX / 2, &r->finished_usec) < 0 ||
                     get_str(s, "error", r->error, sizeof(r->error), false) < 0)
                         FAIL("invalid step record %d", i);
-                if (r->result[0] && !streq(r->result, "done") && !streq(r->result, "skipped") &&
-                    !streq(r->result, "failed"))
+                if (r->result[0] && !streq(r->result, "done") && !streq(r->result, "skipped") && !streq(r->result, "failed"))
                         FAIL("invalid step result '%s'", r->result);
         }
         if (get_array(o, "timeline", &j->timeline) < 0 || get_array(o, "samples", &j->samples) < 0 ||
@@ -273,10 +269,8 @@ int state_load_job(Manager *m, Job **ret, char *corrupt_path, size_t corrupt_siz
                 if (!tok)
                         return -ENOMEM;
                 o = json_tokener_parse_ex(tok, data, (int) size);
-                if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-                    (size_t) json_tokener_get_parse_end(tok) != size)
-                        snprintf(why, sizeof(why), "not valid JSON (%s)",
-                                 json_tokener_error_desc(json_tokener_get_error(tok)));
+                if (!o || json_tokener_get_error(tok) != json_tokener_success || (size_t) json_tokener_get_parse_end(tok) != size)
+                        snprintf(why, sizeof(why), "not valid JSON (%s)", json_tokener_error_desc(json_tokener_get_error(tok)));
                 json_tokener_free(tok);
         }
 
@@ -292,8 +286,8 @@ int state_load_job(Manager *m, Job **ret, char *corrupt_path, size_t corrupt_siz
         if (why[0]) {
                 job_free(j);
                 r = move_aside(path, corrupt_path, corrupt_size);
-                log_event(AVM_MID_STATE_CORRUPT, LOG_ERR, NULL, "State file %s is corrupt (%s); moved aside to %s.",
-                          path, why, r < 0 ? "(failed)" : corrupt_path);
+                log_event(AVM_MID_STATE_CORRUPT, LOG_ERR, NULL, "State file %s is corrupt (%s); moved aside to %s.", path, why,
+                          r < 0 ? "(failed)" : corrupt_path);
                 return 0;
         }
         *ret = j;

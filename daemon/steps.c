@@ -81,8 +81,7 @@ static int step_preflight(OpContext *c, Job *j, Product *from, Product *to) {
         if (r < 0)
                 return r;
         if (!dt.installed && !(to->plugin->capabilities & AVM_CAP_INSTALL))
-                return op_fail(c, -EOPNOTSUPP, "%s is not installed and cannot be installed by avmigrate",
-                               to->plugin->id);
+                return op_fail(c, -EOPNOTSUPP, "%s is not installed and cannot be installed by avmigrate", to->plugin->id);
         if (op_status(c, from, &st) >= 0 && !st.realtime)
                 op_event(c, "old-product-not-protecting", from->plugin->id, st.detail);
         r = check_disk_space(c, m->config->min_disk_space_mb);

@@ -26,7 +26,7 @@
 #include "host.h"
 
 #ifndef _public_
-#  define _public_ __attribute__((visibility("default")))
+#        define _public_ __attribute__((visibility("default")))
 #endif
 
 #define UNIT_DEFAULT_TIMEOUT_USEC (90ULL * 1000000ULL)
@@ -159,8 +159,8 @@ static int unit_job(AvmHost *host, const char *unit, const char *method, const c
                 return r;
         }
         /* Make sure systemd emits JobRemoved to us; failure is not fatal. */
-        (void) sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-                                  "Subscribe", NULL, NULL, "");
+        (void) sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                  "org.freedesktop.systemd1.Manager", "Subscribe", NULL, NULL, "");
 
         r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
                                method, &error, &reply, "ss", unit, "replace");
@@ -239,7 +239,7 @@ static int unit_files(AvmHost *host, const char *unit, bool enable) {
                                            "org.freedesktop.systemd1.Manager", enable ? "EnableUnitFiles" : "DisableUnitFiles");
         if (r < 0)
                 return r;
-        r = sd_bus_message_append_strv(m, (char *[]) { (char *) unit, NULL });
+        r = sd_bus_message_append_strv(m, (char *[]){ (char *) unit, NULL });
         if (r < 0)
                 return r;
         r = enable ? sd_bus_message_append(m, "bb", false, true) : sd_bus_message_append(m, "b", false);
@@ -322,8 +322,8 @@ _public_ int avm_host_unit_is_active(AvmHost *host, const char *unit) {
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return r;
-        r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit", "ActiveState", &error,
-                                       &state);
+        r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit", "ActiveState",
+                                       &error, &state);
         if (r < 0) {
                 avm_host_error(host, "Cannot read ActiveState of %s: %s", name, error.message ? error.message : strerror(-r));
                 sd_bus_error_free(&error);

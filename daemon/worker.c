@@ -172,12 +172,11 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
         if (si->si_code != CLD_EXITED) {
                 w->error = -ECHILD;
                 if (!w->timed_out)
-                        snprintf(w->message, sizeof(w->message), "worker '%s' was killed by signal %d", w->name,
-                                 si->si_status);
+                        snprintf(w->message, sizeof(w->message), "worker '%s' was killed by signal %d", w->name, si->si_status);
         } else if (!w->have_errno) {
                 w->error = si->si_status == 0 ? -EPROTO : -ECHILD;
-                snprintf(w->message, sizeof(w->message), "worker '%s' exited with status %d without a result",
-                         w->name, si->si_status);
+                snprintf(w->message, sizeof(w->message), "worker '%s' exited with status %d without a result", w->name,
+                         si->si_status);
         }
         finish(w);
         return 0;
@@ -193,8 +192,7 @@ void worker_stop(Worker *w) {
         if (!w || w->done || w->kill_timer)
                 return;
         (void) kill(-w->pid, SIGTERM);
-        (void) sd_event_add_time_relative(w->event, &w->kill_timer, CLOCK_MONOTONIC, WORKER_GRACE_USEC, 0,
-                                          on_kill_timer, w);
+        (void) sd_event_add_time_relative(w->event, &w->kill_timer, CLOCK_MONOTONIC, WORKER_GRACE_USEC, 0, on_kill_timer, w);
 }
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -229,8 +227,8 @@ _Noreturn static void child_main(int fd, WorkerFunction f, void *fdata) {
         _exit(0);
 }
 
-int worker_start(sd_event *e, const char *name, uint64_t timeout_usec, WorkerFunction f, void *fdata,
-                 WorkerMessage on_message, WorkerDone on_done, void *userdata, Worker **ret) {
+int worker_start(sd_event *e, const char *name, uint64_t timeout_usec, WorkerFunction f, void *fdata, WorkerMessage on_message,
+                 WorkerDone on_done, void *userdata, Worker **ret) {
         Worker *w;
         int pair[2], r;
         char path[PATH_MAX], pidbuf[32];

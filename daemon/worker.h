@@ -19,8 +19,8 @@ typedef void (*WorkerMessage)(Worker *w, const char *key, const char *value, voi
 /* Once, when the child is gone. data is the last DATA= object or NULL (borrowed). */
 typedef void (*WorkerDone)(Worker *w, int error, const char *message, json_object *data, void *userdata);
 
-int worker_start(sd_event *e, const char *name, uint64_t timeout_usec, WorkerFunction f, void *fdata,
-                 WorkerMessage on_message, WorkerDone on_done, void *userdata, Worker **ret);
+int worker_start(sd_event *e, const char *name, uint64_t timeout_usec, WorkerFunction f, void *fdata, WorkerMessage on_message,
+                 WorkerDone on_done, void *userdata, Worker **ret);
 /* Asks the worker to stop: SIGTERM to its process group, SIGKILL after a grace period. */
 void worker_stop(Worker *w);
 Worker *worker_free(Worker *w);

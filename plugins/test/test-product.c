@@ -31,7 +31,7 @@
 #include "avmigrate/plugin.h"
 
 #ifndef TEST_ID
-#error "TEST_ID must be defined"
+#        error "TEST_ID must be defined"
 #endif
 
 static const char *dir(AvmHost *h) {
@@ -169,9 +169,10 @@ static int test_status(AvmHost *h, AvmStatus *ret) {
         ret->healthy = installed && !exists(h, "unhealthy");
         ret->passive = installed && !ret->realtime;
         ret->definitions_age_sec = installed ? 3600 : -1;
-        snprintf(ret->detail, sizeof(ret->detail), "%s", !installed ? "not installed"
-                                                         : ret->realtime ? "protecting"
-                                                                         : "real-time protection off");
+        snprintf(ret->detail, sizeof(ret->detail), "%s",
+                 !installed            ? "not installed" :
+                         ret->realtime ? "protecting" :
+                                         "real-time protection off");
         return 0;
 }
 
@@ -234,7 +235,7 @@ static int test_scan_file(AvmHost *h, const char *path, AvmScanResult *ret) {
                 return -errno;
         avm_eicar(eicar);
         ret->detected = exists(h, "installed") && !exists(h, "blind") && (size_t) n >= strlen(eicar) &&
-                        memcmp(buf, eicar, strlen(eicar)) == 0;
+                memcmp(buf, eicar, strlen(eicar)) == 0;
         snprintf(ret->threat, sizeof(ret->threat), "%s", ret->detected ? "Test-EICAR" : "");
         return 0;
 }

@@ -16,14 +16,14 @@
 
 static unsigned passed, failed;
 
-#define CHECK(expr)                                                           \
-        do {                                                                  \
-                if (expr)                                                     \
-                        passed++;                                             \
-                else {                                                        \
-                        failed++;                                             \
+#define CHECK(expr)                                                                     \
+        do {                                                                            \
+                if (expr)                                                               \
+                        passed++;                                                       \
+                else {                                                                  \
+                        failed++;                                                       \
                         fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #expr); \
-                }                                                             \
+                }                                                                       \
         } while (0)
 
 static char tmpdir[PATH_MAX];
@@ -65,8 +65,7 @@ static void test_config(void) {
                          &c, error, sizeof(error)) == 0);
         if (c) {
                 CHECK(streq(c->discouraged, "kaspersky-kesl"));
-                CHECK(c->approved && streq(c->approved[0], "clamav") && streq(c->approved[1], "microsoft-mdatp") &&
-                      !c->approved[2]);
+                CHECK(c->approved && streq(c->approved[0], "clamav") && streq(c->approved[1], "microsoft-mdatp") && !c->approved[2]);
                 CHECK(c->allow_overlap == OVERLAP_NO);
                 CHECK(c->max_deferrals == 5);
                 CHECK(c->monitor_interval_usec == 500000);
@@ -95,8 +94,9 @@ static void test_config(void) {
 
 static time_t local_time(int wday_from_sunday, int hour, int min) {
         /* 2026-11-22 is a Sunday. */
-        struct tm tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 22 + wday_from_sunday, .tm_hour = hour,
-                         .tm_min = min, .tm_isdst = -1 };
+        struct tm tm = {
+                .tm_year = 126, .tm_mon = 10, .tm_mday = 22 + wday_from_sunday, .tm_hour = hour, .tm_min = min, .tm_isdst = -1
+        };
         return mktime(&tm);
 }
 
@@ -105,13 +105,13 @@ static void test_window(void) {
 
         CHECK(window_parse("", &w) == 0 && w.n == 0 && window_contains(&w, time(NULL)));
         CHECK(window_parse("Mon..Fri 18:00-23:00", &w) == 0);
-        CHECK(window_contains(&w, local_time(1, 19, 0)));  /* Monday 19:00 */
+        CHECK(window_contains(&w, local_time(1, 19, 0))); /* Monday 19:00 */
         CHECK(!window_contains(&w, local_time(1, 17, 59)));
         CHECK(!window_contains(&w, local_time(0, 19, 0))); /* Sunday */
         CHECK(window_parse("Sat,Sun 22:00-06:00", &w) == 0);
-        CHECK(window_contains(&w, local_time(6, 23, 0)));  /* Saturday night */
-        CHECK(window_contains(&w, local_time(1, 5, 0)));   /* Monday early, after Sunday night */
-        CHECK(!window_contains(&w, local_time(2, 5, 0)));  /* Tuesday early */
+        CHECK(window_contains(&w, local_time(6, 23, 0))); /* Saturday night */
+        CHECK(window_contains(&w, local_time(1, 5, 0)));  /* Monday early, after Sunday night */
+        CHECK(!window_contains(&w, local_time(2, 5, 0))); /* Tuesday early */
         CHECK(window_parse("12:00-13:00; 20:00-21:00", &w) == 0 && w.n == 2);
         CHECK(window_parse("Mon..Xyz 10:00-11:00", &w) < 0);
         CHECK(window_parse("25:00-26:00", &w) < 0);
@@ -193,8 +193,7 @@ static void test_state(void) {
                         CHECK(at != NULL);
                         if (!at)
                                 continue;
-                        snprintf(buf, sizeof(buf), "%.*s%s%s", (int) (at - s), s, edits[i].to,
-                                 at + strlen(edits[i].from));
+                        snprintf(buf, sizeof(buf), "%.*s%s%s", (int) (at - s), s, edits[i].to, at + strlen(edits[i].from));
                         why[0] = 0;
                         CHECK(roundtrip(buf, why, sizeof(why)) < 0 && why[0]);
                 }
