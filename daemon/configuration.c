@@ -235,7 +235,7 @@ static int handler(void *user, const char *section, const char *name, const char
         if (!section_valid(section)) {
                 snprintf(ctx->message, sizeof(ctx->message),
                          !section[0] ? "assignment outside of a section%s" :
-                                            "unknown section [%.64s] (expected [Manager] or [Product <id>])",
+                                       "unknown section [%.64s] (expected [Manager] or [Product <id>])",
                          section);
                 return 0;
         }

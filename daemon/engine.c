@@ -6,6 +6,7 @@
 #include "engine.h"
 #include "errors.h"
 #include "history.h"
+#include "inhibit.h"
 #include "log.h"
 #include "monitor.h"
 #include "report.h"
@@ -241,6 +242,8 @@ static void on_step_done(Worker *w, int error, const char *message, json_object 
                 return;
         }
         j->worker = worker_free(j->worker);
+        if (j->inhibit_fd >= 0 && s == STEP_HANDOVER)
+                j->inhibit_fd = safe_close_fd(j->inhibit_fd);
         if (error < 0 && j->cancel_requested) {
                 step_failed(j, s, -ECANCELED, "cancelled on request");
                 return;
@@ -327,8 +330,11 @@ static void engine_next(Job *j) {
         j->phase = PHASE_RUNNING;
         if (!j->steps[s].started_usec)
                 j->steps[s].started_usec = now_usec(CLOCK_REALTIME);
-        if (s == STEP_HANDOVER)
+        if (s == STEP_HANDOVER) {
                 j->handover_started = true;
+                if (j->inhibit_fd < 0)
+                        j->inhibit_fd = inhibit_take(m->bus, "Handing antivirus protection over");
+        }
         job_timeline(j, "step-started", step_to_string(s), NULL);
         job_persist(j); /* before the step touches anything */
         snprintf(text, sizeof(text), "Step %d/%d: %s", s + 1, _STEP_MAX, step_description(s));
@@ -357,6 +363,7 @@ static void on_rollback_done(Worker *w, int error, const char *message, json_obj
                 return;
         }
         j->worker = worker_free(j->worker);
+        j->inhibit_fd = safe_close_fd(j->inhibit_fd);
         if (data && json_object_object_get_ex(data, "restored", &v))
                 restored = json_object_get_boolean(v);
         if (error < 0) {
@@ -385,6 +392,8 @@ static void engine_rollback(Job *j, const char *result) {
         snprintf(j->result, sizeof(j->result), "%s", result);
         j->state = JOB_ROLLING_BACK;
         j->cancel_requested = false;
+        if (j->inhibit_fd < 0)
+                j->inhibit_fd = inhibit_take(m->bus, "Restoring antivirus protection");
         job_timeline(j, "rollback", step_to_string(j->step), NULL);
         job_persist(j);
         set_status(j, "Rolling back to a protected state.");

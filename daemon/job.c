@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
 
+#include <unistd.h>
+
 #include "job.h"
 #include "util.h"
 
@@ -44,6 +46,7 @@ Job *job_new(Manager *m, uint64_t id) {
                 return NULL;
         j->manager = m;
         j->id = id;
+        j->inhibit_fd = -EBADF;
         snprintf(j->path, sizeof(j->path), "/org/avmigrate/Migrate1/job/%" PRIu64, id);
         j->timeline = json_object_new_array();
         j->samples = json_object_new_array();
@@ -58,6 +61,8 @@ Job *job_free(Job *j) {
         if (!j)
                 return NULL;
         worker_free(j->worker);
+        if (j->inhibit_fd >= 0)
+                close(j->inhibit_fd);
         sd_bus_slot_unref(j->slot);
         sd_event_source_disable_unref(j->expire);
         json_object_put(j->timeline);

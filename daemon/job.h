@@ -71,6 +71,7 @@ typedef struct Job {
         json_object *probes;   /* detection tests */
 
         Worker *worker;
+        int inhibit_fd; /* logind block lock during the handover, or -1 */
         sd_bus_slot *slot;
         char emitted_state[24], emitted_step[32];
         unsigned emitted_progress;

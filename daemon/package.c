@@ -237,8 +237,7 @@ static int test_fail_injected(const char *dir, const char *name, const char *op)
 }
 
 /* Runs DIR/NAME.SCRIPT ARG [ARG2] if it exists (a maintainer script of the test backend). */
-static int test_run_script(AvmHost *host, const char *dir, const char *name, const char *script, const char *arg,
-                           const char *arg2) {
+static int test_run_script(AvmHost *host, const char *dir, const char *name, const char *script, const char *arg, const char *arg2) {
         _cleanup_run_result_ AvmRunResult r = { 0 };
         char path[PATH_MAX];
         const char *argv[] = { path, arg, arg2, NULL };

@@ -35,6 +35,12 @@ static inline void closep(int *fd) {
 }
 #define _cleanup_close_ _cleanup_(closep)
 
+static inline int safe_close_fd(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -EBADF;
+}
+
 static inline void fclosep(FILE **f) {
         if (*f)
                 fclose(*f);
