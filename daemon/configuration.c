@@ -210,6 +210,10 @@ static int parse_manager_key(AvmConfig *c, const char *key, const char *value, P
                 }
                 return set_string(&c->package_backend, value);
         }
+        if (streq(key, "UnitTimeoutSec")) /* read by unit-control.c; validated here */
+                return parse_sec_key(key, value, USEC_PER_SEC / 10, &u, ctx);
+        if (streq(key, "TestPackageVersion"))
+                return 0; /* PackageBackend=test only: version recorded for installed packages */
         if (streq(key, "ManifestURL"))
                 return set_string(&c->manifest_url, value);
         if (streq(key, "TrustedCA"))

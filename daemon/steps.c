@@ -10,6 +10,7 @@
 #include "log.h"
 #include "manager.h"
 #include "paths.h"
+#include "probe.h"
 #include "steps.h"
 #include "util.h"
 
@@ -84,6 +85,11 @@ static int step_preflight(OpContext *c, Job *j, Product *from, Product *to) {
                 return op_fail(c, -EOPNOTSUPP, "%s is not installed and cannot be installed by avmigrate", to->plugin->id);
         if (op_status(c, from, &st) >= 0 && !st.realtime)
                 op_event(c, "old-product-not-protecting", from->plugin->id, st.detail);
+        else if (from->plugin->capabilities & AVM_CAP_ON_ACCESS) {
+                /* The "before" detection test: the old product blocks EICAR on access. */
+                r = probe_on_access(avm_host_probe_dir(&from->host));
+                op_event(c, r == 1 ? "probe-on-access-blocked" : "probe-on-access-missed", from->plugin->id, "before");
+        }
         r = check_disk_space(c, m->config->min_disk_space_mb);
         if (r < 0)
                 return r;

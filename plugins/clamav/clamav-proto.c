@@ -49,7 +49,7 @@ int clamav_parse_version(const char *reply, size_t size, ClamavVersion *ret) {
         if (strncmp(buf, "ClamAV ", 7) != 0)
                 return -EBADMSG;
         p = buf + 7;
-        *ret = (ClamavVersion) { .db_time = (time_t) -1 };
+        *ret = (ClamavVersion){ .db_time = (time_t) -1 };
 
         slash = strchr(p, '/');
         if (slash)

@@ -12,7 +12,7 @@
 #define CLAMAV_REPLY_MAX 4096
 
 typedef struct ClamavVersion {
-        char version[64];   /* "1.4.6" */
+        char version[64];    /* "1.4.6" */
         unsigned db_version; /* 0 when no official database */
         time_t db_time;      /* build time of the daily database, or -1 */
 } ClamavVersion;

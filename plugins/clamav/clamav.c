@@ -733,7 +733,7 @@ static int onacc_stop(AvmHost *host) {
 static int clamav_detect(AvmHost *host, AvmDetection *ret) {
         int r;
 
-        *ret = (AvmDetection) { 0 };
+        *ret = (AvmDetection){ 0 };
         r = avm_host_package_query(host, "clamav-daemon", ret->version, sizeof ret->version);
         if (r < 0)
                 return r;
@@ -746,7 +746,7 @@ static int clamav_status(AvmHost *host, AvmStatus *ret) {
         ClamavVersion v;
         int r, onacc;
 
-        *ret = (AvmStatus) { .definitions_age_sec = -1 };
+        *ret = (AvmStatus){ .definitions_age_sec = -1 };
         r = socket_path(host, sock, sizeof sock);
         if (r < 0)
                 return r;
@@ -854,8 +854,8 @@ static int clamav_uninstall(AvmHost *host) {
                 (void) avm_host_unit_control(host, CLAMD_UNIT, "stop");
                 (void) avm_host_unit_control(host, FRESHCLAM_UNIT, "stop");
         }
-        if (!mode_is_exec(host, "ClamonaccMode") && snprintf(path, sizeof path, "%s/50-avmigrate.conf", dir) < (int) sizeof path &&
-            unlink(path) == 0)
+        if (!mode_is_exec(host, "ClamonaccMode") &&
+            snprintf(path, sizeof path, "%s/50-avmigrate.conf", dir) < (int) sizeof path && unlink(path) == 0)
                 (void) avm_host_unit_control(host, NULL, "daemon-reload");
         r = avm_host_package_remove(host, packages, true);
         if (r < 0)
@@ -878,7 +878,7 @@ static int clamav_scan_file(AvmHost *host, const char *path, AvmScanResult *ret)
         char sock[PATH_MAX];
         int r;
 
-        *ret = (AvmScanResult) { 0 };
+        *ret = (AvmScanResult){ 0 };
         r = socket_path(host, sock, sizeof sock);
         if (r < 0)
                 return r;
@@ -886,7 +886,8 @@ static int clamav_scan_file(AvmHost *host, const char *path, AvmScanResult *ret)
         if (fd < 0) {
                 r = -errno;
                 if (r == -EPERM || r == -EACCES)
-                        avm_host_error(host, "Cannot open %s to scan it: %s (is on-access prevention blocking it?)", path, strerror(-r));
+                        avm_host_error(host, "Cannot open %s to scan it: %s (is on-access prevention blocking it?)", path,
+                                       strerror(-r));
                 else
                         avm_host_error(host, "Cannot open %s to scan it: %s", path, strerror(-r));
                 return r;

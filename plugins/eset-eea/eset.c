@@ -58,7 +58,7 @@ static int eset_detect(AvmHost *host, AvmDetection *ret) {
         const char *upd = cfg(host, "Upd", "/opt/eset/eea/bin/upd");
         int r;
 
-        *ret = (AvmDetection) { 0 };
+        *ret = (AvmDetection){ 0 };
         r = avm_host_package_query(host, "eea", ret->version, sizeof ret->version);
         if (r < 0)
                 return r;
@@ -109,7 +109,7 @@ static int eset_status(AvmHost *host, AvmStatus *ret) {
         time_t date;
         int rt, ret2;
 
-        *ret = (AvmStatus) { .definitions_age_sec = -1 };
+        *ret = (AvmStatus){ .definitions_age_sec = -1 };
         if (access(upd, X_OK) < 0) {
                 snprintf(ret->detail, sizeof ret->detail, "ESET tools not found");
                 return 0;
@@ -143,8 +143,9 @@ static int eset_set_realtime(AvmHost *host, bool enable) {
         int ret;
 
         if (!tool || !*tool) {
-                inferred(host, enable ? "real-time protection turned on by starting eea.service"
-                                      : "real-time protection turned off by stopping eea.service");
+                inferred(host,
+                         enable ? "real-time protection turned on by starting eea.service" :
+                                  "real-time protection turned off by stopping eea.service");
                 return avm_host_unit_control(host, UNIT, enable ? "start" : "stop");
         }
         inferred(host, "real-time protection switched with RtpTool --rtp-enable/--rtp-disable");
@@ -215,7 +216,7 @@ static int eset_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
         unsigned detections = 0;
         int ret2;
 
-        *ret = (AvmScanResult) { 0 };
+        *ret = (AvmScanResult){ 0 };
         if (snprintf(profile, sizeof profile, "--profile=%s", cfg(host, "ScanProfile", "@In-depth scan")) >= (int) sizeof profile)
                 return -ENAMETOOLONG;
         ret2 = run(host, argv, timeout(host, "ScanTimeoutSec", 600), &r);

@@ -70,11 +70,11 @@ static int handler(void *user, const char *section, const char *key, const char 
         if (s->failed)
                 return 0;
         if (strcmp(section, "Product") == 0) {
-                if (strcmp(key, "Name") == 0 ? !copy(p->name, sizeof p->name, value)
-                    : strcmp(key, "Vendor") == 0 ? !copy(p->vendor, sizeof p->vendor, value)
-                    : strcmp(key, "Packages") == 0 ? !copy(p->packages, sizeof p->packages, value)
-                    : strcmp(key, "Unit") == 0 ? !copy(p->unit, sizeof p->unit, value)
-                    : true)
+                if (strcmp(key, "Name") == 0             ? !copy(p->name, sizeof p->name, value) :
+                            strcmp(key, "Vendor") == 0   ? !copy(p->vendor, sizeof p->vendor, value) :
+                            strcmp(key, "Packages") == 0 ? !copy(p->packages, sizeof p->packages, value) :
+                            strcmp(key, "Unit") == 0     ? !copy(p->unit, sizeof p->unit, value) :
+                                                           true)
                         return fail(s, line, section, key, "unknown key or value too long");
                 return 1;
         }
@@ -122,7 +122,7 @@ int generic_conf_parse(const char *text, size_t size, GenericProduct *ret, char 
                 snprintf(error, error_size, "configuration is empty, larger than 64 KiB or contains NUL bytes");
                 return -EBADMSG;
         }
-        *ret = (GenericProduct) { 0 };
+        *ret = (GenericProduct){ 0 };
         r = ini_parse_string(text, handler, &s);
         if (s.failed)
                 return -EINVAL;

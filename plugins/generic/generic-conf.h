@@ -24,17 +24,17 @@ typedef enum GenericAction {
 } GenericAction;
 
 typedef struct GenericCommand {
-        char command[GENERIC_VALUE_MAX];       /* argv, split on whitespace with '…'/"…" quoting */
-        int ok_codes[GENERIC_CODES_MAX];         /* SuccessExitCodes= (default 0) */
+        char command[GENERIC_VALUE_MAX]; /* argv, split on whitespace with '…'/"…" quoting */
+        int ok_codes[GENERIC_CODES_MAX]; /* SuccessExitCodes= (default 0) */
         size_t n_ok;
-        int detected_codes[GENERIC_CODES_MAX];   /* DetectedExitCodes= (scan) */
+        int detected_codes[GENERIC_CODES_MAX]; /* DetectedExitCodes= (scan) */
         size_t n_detected;
-        char version_regex[256];                 /* VersionRegex= (detect): group 1 */
-        char realtime_regex[256];                /* RealtimeRegex= (status) */
-        char healthy_regex[256];                 /* HealthyRegex= (status) */
-        char detected_regex[256];                /* DetectedRegex= (scan) */
-        char threat_regex[256];                  /* ThreatRegex= (scan): group 1 */
-        unsigned timeout_sec;                    /* TimeoutSec= */
+        char version_regex[256];  /* VersionRegex= (detect): group 1 */
+        char realtime_regex[256]; /* RealtimeRegex= (status) */
+        char healthy_regex[256];  /* HealthyRegex= (status) */
+        char detected_regex[256]; /* DetectedRegex= (scan) */
+        char threat_regex[256];   /* ThreatRegex= (scan): group 1 */
+        unsigned timeout_sec;     /* TimeoutSec= */
 } GenericCommand;
 
 typedef struct GenericProduct {

@@ -96,8 +96,8 @@ static int run_action(AvmHost *host, const GenericProduct *p, GenericAction a, c
                 avm_host_error(host, "[%s] Command= of %s cannot be split into arguments", generic_action_section(a), p->name);
                 return -EINVAL;
         }
-        ret = avm_host_run(host, (const char *const *) argv, NULL, (c->timeout_sec ? c->timeout_sec : 300) * USEC_PER_SEC, OUTPUT_MAX,
-                           r);
+        ret = avm_host_run(host, (const char *const *) argv, NULL, (c->timeout_sec ? c->timeout_sec : 300) * USEC_PER_SEC,
+                           OUTPUT_MAX, r);
         if (ret < 0) {
                 avm_host_error(host, "Cannot run %s: %s", argv[0], strerror(-ret));
                 return ret;
@@ -139,7 +139,7 @@ static int generic_detect(AvmHost *host, AvmDetection *ret) {
         GenericProduct p;
         int ret2;
 
-        *ret = (AvmDetection) { 0 };
+        *ret = (AvmDetection){ 0 };
         ret2 = load(host, &p);
         if (ret2 < 0)
                 return ret2;
@@ -175,7 +175,7 @@ static int generic_status(AvmHost *host, AvmStatus *ret) {
         const GenericCommand *c;
         int ret2, unit = -1;
 
-        *ret = (AvmStatus) { .definitions_age_sec = -1 };
+        *ret = (AvmStatus){ .definitions_age_sec = -1 };
         ret2 = load(host, &p);
         if (ret2 < 0)
                 return ret2;
@@ -271,7 +271,7 @@ static int generic_scan_file(AvmHost *host, const char *path, AvmScanResult *ret
         GenericProduct p;
         int ret2;
 
-        *ret = (AvmScanResult) { 0 };
+        *ret = (AvmScanResult){ 0 };
         ret2 = load(host, &p);
         if (ret2 < 0)
                 return ret2;
@@ -288,8 +288,9 @@ static int generic_scan_file(AvmHost *host, const char *path, AvmScanResult *ret
                 avm_host_error(host, "%s: scan command exited with status %d", p.name, r.exit_status);
                 return -EIO;
         }
-        if (ret->detected && (!c->threat_regex[0] || generic_match(c->threat_regex, r.output, ret->threat, sizeof ret->threat) != 1 ||
-                              !ret->threat[0]))
+        if (ret->detected &&
+            (!c->threat_regex[0] || generic_match(c->threat_regex, r.output, ret->threat, sizeof ret->threat) != 1 ||
+             !ret->threat[0]))
                 snprintf(ret->threat, sizeof ret->threat, "%.100s detection", p.name);
         return 0;
 }

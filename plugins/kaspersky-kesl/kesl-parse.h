@@ -31,8 +31,8 @@ typedef enum KeslTaskState {
 } KeslTaskState;
 
 typedef struct KeslScan {
-        unsigned detected;  /* objects with a threat */
-        char threat[128];   /* first threat name, "" if none named */
+        unsigned detected; /* objects with a threat */
+        char threat[128];  /* first threat name, "" if none named */
 } KeslScan;
 
 /* Exit codes of kesl-control 11.x/12.x (vendors.md §1). */

@@ -98,7 +98,8 @@ static int app_info(AvmHost *host, KeslAppInfo *ai, int *ret_exit) {
         if (ret < 0)
                 return ret;
         *ret_exit = r.exit_status;
-        if ((r.exit_status == 0 || r.exit_status == KESL_EXIT_DBS_NOT_LOADED) && kesl_parse_app_info(r.output, r.output_size, ai) == 0)
+        if ((r.exit_status == 0 || r.exit_status == KESL_EXIT_DBS_NOT_LOADED) &&
+            kesl_parse_app_info(r.output, r.output_size, ai) == 0)
                 return 0;
         if (r.exit_status == KESL_EXIT_NOT_RUNNING)
                 return 0;
@@ -149,7 +150,7 @@ static int kesl_detect(AvmHost *host, AvmDetection *ret) {
         KeslAppInfo ai;
         int r, code = 0;
 
-        *ret = (AvmDetection) { 0 };
+        *ret = (AvmDetection){ 0 };
         for (size_t i = 0; detect_packages[i]; i++) {
                 r = avm_host_package_query(host, detect_packages[i], ret->version, sizeof ret->version);
                 if (r < 0)
@@ -184,7 +185,7 @@ static int kesl_status(AvmHost *host, AvmStatus *ret) {
         KeslTaskState ts;
         int r, code = 0;
 
-        *ret = (AvmStatus) { .definitions_age_sec = -1 };
+        *ret = (AvmStatus){ .definitions_age_sec = -1 };
         if (access(kesl_control(host), X_OK) < 0) {
                 snprintf(ret->detail, sizeof ret->detail, "kesl-control not found");
                 return 0;
@@ -218,8 +219,8 @@ static int kesl_status(AvmHost *host, AvmStatus *ret) {
                 if (days > 0 && ret->definitions_age_sec > (int64_t) days * 86400)
                         ret->healthy = false;
         }
-        snprintf(ret->detail, sizeof ret->detail, "%.100s %.40s, File_Threat_Protection %s%s%s",
-                 ai.name[0] ? ai.name : "KESL", ai.version, kesl_task_state_name(ts), ai.db_loaded == 0 ? ", databases NOT loaded" : "",
+        snprintf(ret->detail, sizeof ret->detail, "%.100s %.40s, File_Threat_Protection %s%s%s", ai.name[0] ? ai.name : "KESL",
+                 ai.version, kesl_task_state_name(ts), ai.db_loaded == 0 ? ", databases NOT loaded" : "",
                  ai.policy_applied == 1 ? ", KSC policy applied" : "");
         return 0;
 }
@@ -276,7 +277,7 @@ static int kesl_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
         KeslScan s;
         int rr;
 
-        *ret = (AvmScanResult) { 0 };
+        *ret = (AvmScanResult){ 0 };
         rr = kesl_run(host, cfg_sec(host, "ScanTimeoutSec", 600), &r, "--scan-file", path, NULL, NULL);
         if (rr < 0)
                 return rr;
@@ -287,7 +288,7 @@ static int kesl_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
                         avm_host_error(host, "Malformed kesl-control --scan-file output");
                         return -EBADMSG;
                 }
-                s = (KeslScan) { 0 };
+                s = (KeslScan){ 0 };
         }
         /* 72 = threats detected; KESL 10 has no 72, so a named threat with exit 0 counts too. */
         ret->detected = r.exit_status == KESL_EXIT_THREATS || s.detected > 0;

@@ -140,8 +140,9 @@ static int json_int64(struct json_object *o, int64_t *ret) {
 }
 
 int mdatp_parse_health_json(const char *out, size_t size, MdatpHealth *ret) {
-        MdatpHealth h = { .healthy = -1, .licensed = -1, .realtime = -1, .passive = -1, .definitions_updated = -1,
-                          .definitions_minutes_ago = -1 };
+        MdatpHealth h = {
+                .healthy = -1, .licensed = -1, .realtime = -1, .passive = -1, .definitions_updated = -1, .definitions_minutes_ago = -1
+        };
         struct json_object *obj = NULL, *v;
         int r;
 
@@ -235,7 +236,7 @@ int mdatp_parse_threats(const char *out, size_t size, const char *path, MdatpThr
 
                 if (!json_object_is_type(t, json_type_object))
                         goto finish;
-                *th = (MdatpThreat) { 0 };
+                *th = (MdatpThreat){ 0 };
                 if (!json_object_object_get_ex(t, "id", &v) || copy_str(v, th->id, sizeof th->id) < 0)
                         goto finish;
                 if ((!json_object_object_get_ex(t, "name", &v) && !json_object_object_get_ex(t, "threatName", &v)) ||

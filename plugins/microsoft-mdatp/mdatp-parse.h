@@ -12,14 +12,14 @@
 #define MDATP_THREATS_MAX 256
 
 typedef struct MdatpHealth {
-        int healthy;                   /* 1, 0, -1 unknown */
+        int healthy; /* 1, 0, -1 unknown */
         int licensed;
         int realtime;
         int passive;
-        int64_t definitions_updated;   /* epoch seconds, -1 unknown */
+        int64_t definitions_updated;     /* epoch seconds, -1 unknown */
         int64_t definitions_minutes_ago; /* -1 unknown */
         char app_version[64];
-        char conflicting[256];         /* conflicting applications, comma separated, "" if none */
+        char conflicting[256]; /* conflicting applications, comma separated, "" if none */
         unsigned n_conflicting;
 } MdatpHealth;
 

@@ -84,8 +84,8 @@ static int run_ok(AvmHost *host, const char *const args[]) {
         if (ret < 0)
                 return ret;
         if (r.exit_status != 0) {
-                avm_host_error(host, "mdatp %s %s failed with exit status %d%s%.160s", args[0], args[1] ? args[1] : "", r.exit_status,
-                               r.output && *r.output ? ": " : "", r.output ? r.output : "");
+                avm_host_error(host, "mdatp %s %s failed with exit status %d%s%.160s", args[0], args[1] ? args[1] : "",
+                               r.exit_status, r.output && *r.output ? ": " : "", r.output ? r.output : "");
                 return -EIO;
         }
         return 0;
@@ -137,7 +137,7 @@ static int health(AvmHost *host, MdatpHealth *h) {
                 return 0;
         avm_host_log(host, LOG_INFO, "mdatp health --output json unusable (exit %d), using --field", r.exit_status);
 
-        *h = (MdatpHealth) { .definitions_updated = -1, .definitions_minutes_ago = -1, .licensed = -1 };
+        *h = (MdatpHealth){ .definitions_updated = -1, .definitions_minutes_ago = -1, .licensed = -1 };
         if ((h->healthy = health_bool(host, "healthy")) < 0)
                 return h->healthy;
         if ((h->realtime = health_bool(host, "real_time_protection_enabled")) < 0)
@@ -163,7 +163,7 @@ static int health(AvmHost *host, MdatpHealth *h) {
 static int mdatp_detect(AvmHost *host, AvmDetection *ret) {
         int r;
 
-        *ret = (AvmDetection) { 0 };
+        *ret = (AvmDetection){ 0 };
         r = avm_host_package_query(host, "mdatp", ret->version, sizeof ret->version);
         if (r < 0)
                 return r;
@@ -180,7 +180,7 @@ static int mdatp_status(AvmHost *host, AvmStatus *ret) {
         MdatpHealth h;
         int r;
 
-        *ret = (AvmStatus) { .definitions_age_sec = -1 };
+        *ret = (AvmStatus){ .definitions_age_sec = -1 };
         if (access(cfg(host, "Mdatp", DEFAULT_MDATP), X_OK) < 0) {
                 snprintf(ret->detail, sizeof ret->detail, "mdatp not found");
                 return 0;
@@ -201,7 +201,9 @@ static int mdatp_status(AvmHost *host, AvmStatus *ret) {
         if (h.n_conflicting > 0)
                 avm_host_log(host, LOG_WARNING, "Defender reports conflicting applications: %s", h.conflicting);
         snprintf(ret->detail, sizeof ret->detail, "Defender %s, %s%s%s%s%.120s", h.app_version[0] ? h.app_version : "?",
-                 h.passive == 1 ? "passive mode" : ret->realtime ? "real-time on" : "real-time off",
+                 h.passive == 1        ? "passive mode" :
+                         ret->realtime ? "real-time on" :
+                                         "real-time off",
                  h.licensed == 0 ? ", NOT licensed (not onboarded)" : "", h.n_conflicting ? ", " : "",
                  h.n_conflicting ? "conflicting: " : "", h.n_conflicting ? h.conflicting : "");
         return 0;
@@ -278,7 +280,8 @@ static int mdatp_set_realtime(AvmHost *host, bool enable) {
         if (enable) {
                 MdatpHealth h;
                 if (health(host, &h) == 0 && h.n_conflicting > 0)
-                        avm_host_log(host, LOG_WARNING, "Enabling real-time protection while Defender lists conflicting applications: %s",
+                        avm_host_log(host, LOG_WARNING,
+                                     "Enabling real-time protection while Defender lists conflicting applications: %s",
                                      h.conflicting);
                 r = run_ok(host, passive);
                 if (r < 0)
@@ -296,10 +299,11 @@ static int mdatp_set_realtime(AvmHost *host, bool enable) {
         if (r < 0)
                 return r;
         if (r != (int) enable) {
-                avm_host_error(host,
-                                "Defender real-time protection is still %s: a managed setting "
-                                "(/etc/opt/microsoft/mdatp/managed/mdatp_managed.json, antivirusEngine.enforcementLevel) overrides the CLI",
-                                r ? "on" : "off");
+                avm_host_error(
+                        host,
+                        "Defender real-time protection is still %s: a managed setting "
+                        "(/etc/opt/microsoft/mdatp/managed/mdatp_managed.json, antivirusEngine.enforcementLevel) overrides the CLI",
+                        r ? "on" : "off");
                 return -EPERM;
         }
         return 0;
@@ -397,7 +401,7 @@ static int mdatp_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) 
         const MdatpThreat *t;
         int rr;
 
-        *ret = (AvmScanResult) { 0 };
+        *ret = (AvmScanResult){ 0 };
         before = calloc(1, sizeof *before);
         after = calloc(1, sizeof *after);
         if (!before || !after) {
@@ -412,8 +416,8 @@ static int mdatp_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) 
         if (rr < 0)
                 goto finish;
         if (r.exit_status != 0)
-                avm_host_log(host, LOG_NOTICE, "mdatp scan custom exited with status %d (meaning inferred: not an error by itself)",
-                             r.exit_status);
+                avm_host_log(host, LOG_NOTICE,
+                             "mdatp scan custom exited with status %d (meaning inferred: not an error by itself)", r.exit_status);
         rr = threat_list(host, path, after);
         if (rr < 0)
                 goto finish;
@@ -422,7 +426,8 @@ static int mdatp_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) 
                 ret->detected = true;
                 snprintf(ret->threat, sizeof ret->threat, "%s", t->name);
         } else if (r.exit_status != 0) {
-                avm_host_error(host, "mdatp scan custom --path %s failed with exit status %d and no new threat", path, r.exit_status);
+                avm_host_error(host, "mdatp scan custom --path %s failed with exit status %d and no new threat", path,
+                               r.exit_status);
                 rr = -EIO;
         }
 finish:

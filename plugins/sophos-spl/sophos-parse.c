@@ -47,7 +47,7 @@ int sophos_parse_version_ini(const char *text, size_t size, char *buf, size_t bu
                         buf[vl] = '\0';
                         return 0;
                 }
-        next:
+next:
                 p = nl ? nl + 1 : NULL;
         }
         return -EBADMSG;

@@ -87,7 +87,7 @@ static int sophos_detect(AvmHost *host, AvmDetection *ret) {
         char path[512];
         int r;
 
-        *ret = (AvmDetection) { 0 };
+        *ret = (AvmDetection){ 0 };
         snprintf(path, sizeof path, "%s/base/VERSION.ini", instdir(host));
         if (access(path, F_OK) < 0 && access(cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), X_OK) < 0)
                 return 0;
@@ -114,7 +114,7 @@ static int av_running(AvmHost *host) {
 static int sophos_status(AvmHost *host, AvmStatus *ret) {
         int unit, av;
 
-        *ret = (AvmStatus) { .definitions_age_sec = -1 };
+        *ret = (AvmStatus){ .definitions_age_sec = -1 };
         if (access(cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), X_OK) < 0) {
                 snprintf(ret->detail, sizeof ret->detail, "Sophos wdctl not found");
                 return 0;
@@ -217,7 +217,7 @@ static int sophos_scan_file(AvmHost *host, const char *path, AvmScanResult *ret)
         bool found = false;
         int rr;
 
-        *ret = (AvmScanResult) { 0 };
+        *ret = (AvmScanResult){ 0 };
         rr = run(host, argv, timeout(host, "ScanTimeoutSec", 600), &r);
         if (rr < 0)
                 return rr;

@@ -10,14 +10,14 @@
 
 static unsigned passed, failed;
 
-#define CHECK(cond)                                                                   \
-        do {                                                                          \
-                if (cond)                                                             \
-                        passed++;                                                     \
-                else {                                                                \
-                        failed++;                                                     \
+#define CHECK(cond)                                                                        \
+        do {                                                                               \
+                if (cond)                                                                  \
+                        passed++;                                                          \
+                else {                                                                     \
+                        failed++;                                                          \
                         fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-                }                                                                     \
+                }                                                                          \
         } while (0)
 
 static char *load(const char *name, size_t *ret_size) {
@@ -116,7 +116,8 @@ int main(void) {
         /* clamd.conf parsing */
         {
                 const char *conf = "# comment\nForeground yes\n  LocalSocket /tmp/a.sock  \nUser clamav\nLocalSocketGroup x\n";
-                CHECK(clamav_conf_get(conf, strlen(conf), "LocalSocket", sock, sizeof sock) == 0 && strcmp(sock, "/tmp/a.sock") == 0);
+                CHECK(clamav_conf_get(conf, strlen(conf), "LocalSocket", sock, sizeof sock) == 0 &&
+                      strcmp(sock, "/tmp/a.sock") == 0);
                 CHECK(clamav_conf_get(conf, strlen(conf), "User", sock, sizeof sock) == 0 && strcmp(sock, "clamav") == 0);
                 CHECK(clamav_conf_get(conf, strlen(conf), "TCPSocket", sock, sizeof sock) == -ENOENT);
                 CHECK(clamav_conf_get(conf, strlen(conf), "LocalSocket", sock, 4) == -EBADMSG);

@@ -73,11 +73,12 @@ int main(void) {
         CHECK(generic_split("/bin/x {path}", "/a/very/long/path", buf, 10, argv, 4) == -E2BIG);
 
         /* patterns */
-        CHECK(generic_match("version = ([0-9.]+)", "aid=\"x\"\nversion = 7.15.1\n", cap, sizeof cap) == 1 && strcmp(cap, "7.15.1") == 0);
+        CHECK(generic_match("version = ([0-9.]+)", "aid=\"x\"\nversion = 7.15.1\n", cap, sizeof cap) == 1 &&
+              strcmp(cap, "7.15.1") == 0);
         CHECK(generic_match(": (.+) FOUND$", "/x: Eicar FOUND\n", cap, sizeof cap) == 1 && strcmp(cap, "Eicar") == 0);
         CHECK(generic_match("rfm-state=false", "rfm-state=true", NULL, 0) == 0);
         CHECK(generic_match("([", "x", NULL, 0) == -EINVAL);
-        CHECK(generic_code_in((int[]) { 0, 2 }, 2, 2) && !generic_code_in((int[]) { 0, 2 }, 2, 1));
+        CHECK(generic_code_in((int[]){ 0, 2 }, 2, 2) && !generic_code_in((int[]){ 0, 2 }, 2, 1));
 
         /* names */
         CHECK(generic_name_valid("crowdstrike-falcon") && !generic_name_valid("../etc/passwd") && !generic_name_valid(".x") &&

@@ -87,8 +87,8 @@ int main(void) {
         CHECK(h.healthy == 1 && h.licensed == 1 && h.realtime == 0 && h.passive == 1 && h.definitions_minutes_ago == 60 &&
               h.definitions_updated > 1700000000 && strcmp(h.app_version, "101.24092.0004") == 0 && h.n_conflicting == 0);
         CHECK(health_file("health-glpi-style.json", &h) == 0);
-        CHECK(h.healthy == 0 && h.licensed == 0 && h.passive == 1 && h.definitions_updated == 1691587153 && h.n_conflicting == 1 &&
-              strstr(h.conflicting, "clamonacc"));
+        CHECK(h.healthy == 0 && h.licensed == 0 && h.passive == 1 && h.definitions_updated == 1691587153 &&
+              h.n_conflicting == 1 && strstr(h.conflicting, "clamonacc"));
         CHECK(health_file("health-truncated.json", &h) == -EBADMSG);
         CHECK(mdatp_parse_health_json("{}", 2, &h) == -EBADMSG); /* no "healthy" */
         CHECK(mdatp_parse_health_json("[true]", 6, &h) == -EBADMSG);
@@ -126,7 +126,8 @@ int main(void) {
         /* threat list delta */
         CHECK(threats_file("threats-empty.json", "/tmp/simstate/e.com", &before) == 0 && before.n == 0);
         CHECK(threats_file("threats-one.json", "/tmp/simstate/e.com", &after) == 0 && after.n == 1);
-        CHECK(mdatp_threat_new(&before, &after) && strcmp(mdatp_threat_new(&before, &after)->name, "Virus:DOS/EICAR_Test_File") == 0);
+        CHECK(mdatp_threat_new(&before, &after) &&
+              strcmp(mdatp_threat_new(&before, &after)->name, "Virus:DOS/EICAR_Test_File") == 0);
         CHECK(mdatp_threat_new(&after, &after) == NULL);
         CHECK(threats_file("threats-one.json", "/some/other/file", &after) == 0 && mdatp_threat_new(&before, &after) == NULL);
         CHECK(mdatp_parse_threats("[{\"id\":\"1\"}]", 12, NULL, &after) == -EBADMSG);
