@@ -28,7 +28,7 @@ int log_internal(int level, int error, const char *format, ...) __attribute__((f
 void log_event(const char *message_id, int level, const char *job_id, const char *format, ...)
         __attribute__((format(printf, 4, 5)));
 
-/* MESSAGE_IDs (docs/avmigrate.catalog). */
+/* MESSAGE_IDs, described in docs/avmigrate.catalog (journalctl -x). */
 #define AVM_MID_JOB_STARTED "5a3f0c1e7d2b4f6a9e1c3b5d7f9a0b21"
 #define AVM_MID_JOB_FINISHED "5a3f0c1e7d2b4f6a9e1c3b5d7f9a0b22"
 #define AVM_MID_STEP_FAILED "5a3f0c1e7d2b4f6a9e1c3b5d7f9a0b23"
