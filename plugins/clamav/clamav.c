@@ -29,6 +29,7 @@
 #include <avmigrate/plugin.h>
 
 #include "clamav-proto.h"
+#include "plugin-util.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define USEC_PER_SEC 1000000ULL
@@ -50,29 +51,17 @@ static void closep(int *fd) {
                 close(*fd);
 }
 
-static const char *cfg(AvmHost *host, const char *key, const char *def) {
-        const char *v = avm_host_config(host, key);
-        return v && *v ? v : def;
-}
-
 static bool mode_is_exec(AvmHost *host, const char *key) {
-        return strcmp(cfg(host, key, "systemd"), "exec") == 0;
+        return strcmp(plugin_cfg(host, key, "systemd"), "exec") == 0;
 }
 
 static uint64_t cfg_sec(AvmHost *host, const char *key, unsigned def) {
-        const char *v = avm_host_config(host, key);
-        char *end;
         unsigned long s;
+        int r = plugin_cfg_seconds(host, key, 1, 3600, false, &s);
 
-        if (!v || !*v)
-                return def * USEC_PER_SEC;
-        errno = 0;
-        s = strtoul(v, &end, 10);
-        if (errno != 0 || *end || s == 0 || s > 3600) {
-                avm_host_log(host, LOG_WARNING, "Ignoring invalid %s=%s, using %u", key, v, def);
-                return def * USEC_PER_SEC;
-        }
-        return s * USEC_PER_SEC;
+        if (r == -EINVAL)
+                avm_host_log(host, LOG_WARNING, "Ignoring invalid %s=%s, using %u", key, avm_host_config(host, key), def);
+        return (r < 0 ? def : s) * USEC_PER_SEC;
 }
 
 static uint64_t now_mono(void) {
@@ -85,31 +74,6 @@ static void sleep_usec(uint64_t usec) {
         struct timespec ts = { .tv_sec = (time_t) (usec / USEC_PER_SEC), .tv_nsec = (long) (usec % USEC_PER_SEC) * 1000 };
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
-}
-
-/* Reads a small file (config, pidfile) with a size bound. */
-static int read_small_file(const char *path, size_t max, char *buf, size_t *ret_size) {
-        _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        size_t n = 0;
-
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, max + 1 - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-                if (n > max)
-                        return -EFBIG;
-        }
-        buf[n] = '\0';
-        *ret_size = n;
-        return 0;
 }
 
 static int write_file_atomic(const char *path, const char *data, mode_t mode) {
@@ -146,7 +110,7 @@ static int socket_path(AvmHost *host, char *buf, size_t size) {
         if (conf && *conf) {
                 char text[64 * 1024 + 1];
                 size_t n;
-                int r = read_small_file(conf, sizeof text - 1, text, &n);
+                int r = plugin_read_file(conf, sizeof text - 1, text, &n);
                 if (r < 0) {
                         avm_host_error(host, "Cannot read ClamdConfig=%s: %s", conf, strerror(-r));
                         return r;
@@ -362,7 +326,7 @@ static pid_t pidfile_alive(AvmHost *host, const char *name) {
 
         if (pidfile_path(host, name, path, sizeof path) < 0)
                 return 0;
-        r = read_small_file(path, PIDFILE_MAX, buf, &n);
+        r = plugin_read_file(path, PIDFILE_MAX, buf, &n);
         if (r < 0)
                 return 0;
         errno = 0;
@@ -373,14 +337,14 @@ static pid_t pidfile_alive(AvmHost *host, const char *name) {
         {
                 char stat[512];
                 char *rp;
-                if (read_small_file(procpath, sizeof stat - 1, stat, &n) < 0)
+                if (plugin_read_file(procpath, sizeof stat - 1, stat, &n) < 0)
                         return 0;
                 rp = strrchr(stat, ')');
                 if (!rp || rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X')
                         return 0;
         }
         snprintf(procpath, sizeof procpath, "/proc/%ld/comm", pid);
-        if (read_small_file(procpath, sizeof comm - 1, comm, &n) < 0)
+        if (plugin_read_file(procpath, sizeof comm - 1, comm, &n) < 0)
                 return 0;
         comm[strcspn(comm, "\n")] = '\0';
         if (strcmp(comm, name) != 0)
@@ -528,7 +492,7 @@ static int clamd_ensure(AvmHost *host, const char *sock) {
                 return 0;
         if (mode_is_exec(host, "ClamdMode")) {
                 const char *conf = avm_host_config(host, "ClamdConfig");
-                const char *argv[] = { cfg(host, "Clamd", DEFAULT_CLAMD), "--foreground", "-c", conf, NULL };
+                const char *argv[] = { plugin_cfg(host, "Clamd", DEFAULT_CLAMD), "--foreground", "-c", conf, NULL };
 
                 if (!conf || conf[0] != '/') {
                         avm_host_error(host, "ClamdMode=exec needs an absolute ClamdConfig= in [Product clamav]");
@@ -576,7 +540,7 @@ static void onacc_exclusion(AvmHost *host, char *uname, size_t size) {
         if (mode_is_exec(host, "ClamdMode") && conf) {
                 char text[64 * 1024 + 1];
                 size_t n;
-                if (read_small_file(conf, sizeof text - 1, text, &n) == 0 && clamav_conf_get(text, n, "User", uname, size) == 0)
+                if (plugin_read_file(conf, sizeof text - 1, text, &n) == 0 && clamav_conf_get(text, n, "User", uname, size) == 0)
                         return;
                 uname[0] = '\0';
                 return; /* clamd runs as root here; --fdpass keeps it from opening files itself */
@@ -634,7 +598,7 @@ static bool pid_has_fanotify_marks(pid_t pid) {
                         continue;
                 if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int) sizeof path)
                         continue;
-                if (read_small_file(path, sizeof text - 1, text, &n) < 0)
+                if (plugin_read_file(path, sizeof text - 1, text, &n) < 0)
                         continue;
                 if (strstr(text, "fanotify ino:") || strstr(text, "fanotify mnt_id:"))
                         found = true;
@@ -661,8 +625,8 @@ static int onacc_wait_ready(AvmHost *host, pid_t pid) {
 }
 
 static int onacc_dropin(AvmHost *host, const char *conf) {
-        const char *dir = cfg(host, "ClamonaccDropInDir", DEFAULT_DROPIN_DIR);
-        const char *bin = cfg(host, "Clamonacc", DEFAULT_CLAMONACC);
+        const char *dir = plugin_cfg(host, "ClamonaccDropInDir", DEFAULT_DROPIN_DIR);
+        const char *bin = plugin_cfg(host, "Clamonacc", DEFAULT_CLAMONACC);
         char path[PATH_MAX], text[PATH_MAX * 3];
         int r;
 
@@ -702,7 +666,7 @@ static int onacc_start(AvmHost *host, const char *sock) {
                 return r;
         if (mode_is_exec(host, "ClamonaccMode")) {
                 char confarg[PATH_MAX + 16];
-                const char *argv[] = { cfg(host, "Clamonacc", DEFAULT_CLAMONACC), "--foreground", "--fdpass", confarg, NULL };
+                const char *argv[] = { plugin_cfg(host, "Clamonacc", DEFAULT_CLAMONACC), "--foreground", "--fdpass", confarg, NULL };
                 pid_t pid;
 
                 snprintf(confarg, sizeof confarg, "--config-file=%s", conf);
@@ -758,22 +722,16 @@ static int clamav_status(AvmHost *host, AvmStatus *ret) {
         r = clamd_version(host, sock, &v);
         if (r < 0)
                 return r;
-        if (v.db_time != (time_t) -1) {
-                time_t now = time(NULL);
-                ret->definitions_age_sec = now > v.db_time ? (int64_t) (now - v.db_time) : 0;
-        }
+        if (v.db_time != (time_t) -1)
+                ret->definitions_age_sec = plugin_age_sec(v.db_time);
         onacc = onacc_running(host);
         if (onacc < 0)
                 return onacc;
         ret->realtime = onacc > 0;
         ret->passive = !ret->realtime;
         ret->healthy = true;
-        {
-                const char *ma = avm_host_config(host, "MaxDefinitionsAgeDays");
-                long days = ma ? strtol(ma, NULL, 10) : 7;
-                if (days > 0 && ret->definitions_age_sec > (int64_t) days * 86400)
-                        ret->healthy = false;
-        }
+        if (plugin_definitions_too_old(host, ret->definitions_age_sec))
+                ret->healthy = false;
         snprintf(ret->detail, sizeof ret->detail, "ClamAV %s, database %u%s, on-access %s", v.version, v.db_version,
                  v.db_version ? "" : " (custom signatures only)", ret->realtime ? "on (clamonacc)" : "off");
         return 0;
@@ -839,7 +797,7 @@ static int clamav_set_realtime(AvmHost *host, bool enable) {
 }
 
 static int clamav_uninstall(AvmHost *host) {
-        const char *dir = cfg(host, "ClamonaccDropInDir", DEFAULT_DROPIN_DIR);
+        const char *dir = plugin_cfg(host, "ClamonaccDropInDir", DEFAULT_DROPIN_DIR);
         char path[PATH_MAX];
         int r;
 

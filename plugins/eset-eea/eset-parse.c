@@ -8,16 +8,10 @@
 #include <json-c/json.h>
 
 #include "eset-parse.h"
+#include "plugin-util.h"
 
 static int output_check(const char *out, size_t size) {
-        if (!out || size == 0 || size > ESET_OUTPUT_MAX || strlen(out) != size)
-                return -EBADMSG;
-        for (size_t i = 0; i < size; i++) {
-                unsigned char c = (unsigned char) out[i];
-                if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
-                        return -EBADMSG;
-        }
-        return 0;
+        return plugin_text_check(out, size, ESET_OUTPUT_MAX, 0, false);
 }
 
 /* Finds a line starting with prefix; returns a pointer to the rest of it (bounded copy into buf). */

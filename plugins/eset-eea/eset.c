@@ -15,39 +15,20 @@
 #include <avmigrate/plugin.h>
 
 #include "eset-parse.h"
+#include "plugin-util.h"
 
 #define USEC_PER_SEC 1000000ULL
 #define UNIT "eea.service"
 
 static const char *const packages[] = { "eea", NULL };
 
-static void run_result_donep(AvmRunResult *r) {
-        avm_run_result_done(r);
-}
-#define _cleanup_run_result_ __attribute__((cleanup(run_result_donep)))
-
-static const char *cfg(AvmHost *host, const char *key, const char *def) {
-        const char *v = avm_host_config(host, key);
-        return v && *v ? v : def;
-}
-
+/* A number of seconds in 1..86399; text after the number is ignored. */
 static uint64_t timeout(AvmHost *host, const char *key, unsigned def) {
-        const char *v = avm_host_config(host, key);
-        unsigned long s = v ? strtoul(v, NULL, 10) : 0;
-        return (s > 0 && s < 86400 ? s : def) * USEC_PER_SEC;
+        return plugin_cfg_usec(host, key, def, 1, 86399, true);
 }
 
 static int run(AvmHost *host, const char *const argv[], uint64_t t, AvmRunResult *r) {
-        int ret = avm_host_run(host, argv, NULL, t, ESET_OUTPUT_MAX, r);
-        if (ret < 0) {
-                avm_host_error(host, "Cannot run %s: %s", argv[0], strerror(-ret));
-                return ret;
-        }
-        if (r->truncated) {
-                avm_host_error(host, "%s: output larger than %d bytes, refusing it", argv[0], ESET_OUTPUT_MAX);
-                return -EBADMSG;
-        }
-        return 0;
+        return plugin_run(host, NULL, argv, NULL, t, ESET_OUTPUT_MAX, r);
 }
 
 static void inferred(AvmHost *host, const char *what) {
@@ -55,7 +36,7 @@ static void inferred(AvmHost *host, const char *what) {
 }
 
 static int eset_detect(AvmHost *host, AvmDetection *ret) {
-        const char *upd = cfg(host, "Upd", "/opt/eset/eea/bin/upd");
+        const char *upd = plugin_cfg(host, "Upd", "/opt/eset/eea/bin/upd");
         int r;
 
         *ret = (AvmDetection){ 0 };
@@ -103,7 +84,7 @@ static int rtp_state(AvmHost *host) {
 }
 
 static int eset_status(AvmHost *host, AvmStatus *ret) {
-        const char *upd = cfg(host, "Upd", "/opt/eset/eea/bin/upd");
+        const char *upd = plugin_cfg(host, "Upd", "/opt/eset/eea/bin/upd");
         const char *argv[] = { upd, "--list-modules", NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
         time_t date;
@@ -126,7 +107,7 @@ static int eset_status(AvmHost *host, AvmStatus *ret) {
                 avm_host_error(host, "Malformed output of upd --list-modules (no EM002 Detection engine line)");
                 return -EBADMSG;
         }
-        ret->definitions_age_sec = time(NULL) > date ? (int64_t) (time(NULL) - date) : 0;
+        ret->definitions_age_sec = plugin_age_sec(date);
         rt = rtp_state(host);
         if (rt < 0)
                 return rt;
@@ -208,8 +189,8 @@ static int eset_uninstall(AvmHost *host) {
 }
 
 static int eset_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
-        const char *odscan = cfg(host, "Odscan", "/opt/eset/eea/bin/odscan");
-        const char *lslog = cfg(host, "Lslog", "/opt/eset/eea/sbin/lslog");
+        const char *odscan = plugin_cfg(host, "Odscan", "/opt/eset/eea/bin/odscan");
+        const char *lslog = plugin_cfg(host, "Lslog", "/opt/eset/eea/sbin/lslog");
         char profile[160], log_name[128], arg[160];
         const char *argv[] = { odscan, "-s", profile, path, NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 }, l = { 0 };
@@ -217,7 +198,8 @@ static int eset_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
         int ret2;
 
         *ret = (AvmScanResult){ 0 };
-        if (snprintf(profile, sizeof profile, "--profile=%s", cfg(host, "ScanProfile", "@In-depth scan")) >= (int) sizeof profile)
+        if (snprintf(profile, sizeof profile, "--profile=%s", plugin_cfg(host, "ScanProfile", "@In-depth scan")) >=
+            (int) sizeof profile)
                 return -ENAMETOOLONG;
         ret2 = run(host, argv, timeout(host, "ScanTimeoutSec", 600), &r);
         if (ret2 < 0)

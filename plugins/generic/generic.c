@@ -16,15 +16,11 @@
 #include <avmigrate/plugin.h>
 
 #include "generic-conf.h"
+#include "plugin-util.h"
 
 #define USEC_PER_SEC 1000000ULL
 #define OUTPUT_MAX (64 * 1024)
 #define DEFAULT_PRODUCTS_DIR "/etc/avmigrate/products.d"
-
-static void run_result_donep(AvmRunResult *r) {
-        avm_run_result_done(r);
-}
-#define _cleanup_run_result_ __attribute__((cleanup(run_result_donep)))
 
 static int products_dir(char *buf, size_t size) {
         const char *e = getenv("AVMIGRATE_PRODUCTS_DIR");
@@ -96,12 +92,10 @@ static int run_action(AvmHost *host, const GenericProduct *p, GenericAction a, c
                 avm_host_error(host, "[%s] Command= of %s cannot be split into arguments", generic_action_section(a), p->name);
                 return -EINVAL;
         }
-        ret = avm_host_run(host, (const char *const *) argv, NULL, (c->timeout_sec ? c->timeout_sec : 300) * USEC_PER_SEC,
-                           OUTPUT_MAX, r);
-        if (ret < 0) {
-                avm_host_error(host, "Cannot run %s: %s", argv[0], strerror(-ret));
+        ret = plugin_run(host, NULL, (const char *const *) argv, NULL, (c->timeout_sec ? c->timeout_sec : 300) * USEC_PER_SEC,
+                         OUTPUT_MAX, r);
+        if (ret < 0 && !r->truncated) /* r is untouched when the run failed */
                 return ret;
-        }
         if (r->truncated || !r->output || strlen(r->output) != r->output_size) {
                 avm_host_error(host, "%s: output larger than %d bytes or not text, refusing it", argv[0], OUTPUT_MAX);
                 return -EBADMSG;

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "kesl-parse.h"
+#include "plugin-util.h"
 
 typedef enum Field {
         F_NONE,
@@ -126,22 +127,7 @@ int kesl_exit_errno(int code) {
 
 /* Bounded, text-only output: no NULs, no control bytes but \t \r \n, lines bounded. */
 static int output_check(const char *out, size_t size) {
-        size_t line = 0;
-
-        if (!out || size == 0 || size > KESL_OUTPUT_MAX || strlen(out) != size)
-                return -EBADMSG;
-        for (size_t i = 0; i < size; i++) {
-                unsigned char c = (unsigned char) out[i];
-                if (c == '\n') {
-                        line = 0;
-                        continue;
-                }
-                if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
-                        return -EBADMSG;
-                if (++line > KESL_LINE_MAX)
-                        return -EBADMSG;
-        }
-        return 0;
+        return plugin_text_check(out, size, KESL_OUTPUT_MAX, KESL_LINE_MAX, false);
 }
 
 static char *trim(char *s) {

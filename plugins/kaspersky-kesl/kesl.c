@@ -16,6 +16,7 @@
 #include <avmigrate/plugin.h>
 
 #include "kesl-parse.h"
+#include "plugin-util.h"
 
 #define USEC_PER_SEC 1000000ULL
 #define DEFAULT_KESL_CONTROL "/opt/kaspersky/kesl/bin/kesl-control"
@@ -26,49 +27,25 @@ static const char *const remove_packages[] = { "kesl-gui", "kesl-gui-astra", "ke
 static const char *const units[] = { "kesl.service", "kesl-supervisor.service", "klnagent64.service", NULL };
 static const char *const c_env[] = { "LANG=C", "LC_ALL=C", NULL };
 
-static void run_result_donep(AvmRunResult *r) {
-        avm_run_result_done(r);
-}
-#define _cleanup_run_result_ __attribute__((cleanup(run_result_donep)))
-
 static const char *kesl_control(AvmHost *host) {
-        const char *v = avm_host_config(host, "KeslControl");
-        return v && *v ? v : DEFAULT_KESL_CONTROL;
+        return plugin_cfg(host, "KeslControl", DEFAULT_KESL_CONTROL);
 }
 
 static uint64_t cfg_sec(AvmHost *host, const char *key, unsigned def) {
-        const char *v = avm_host_config(host, key);
-        char *end;
-        unsigned long s;
-
-        if (!v || !*v)
-                return def * USEC_PER_SEC;
-        errno = 0;
-        s = strtoul(v, &end, 10);
-        if (errno || *end || s == 0 || s > 24 * 3600)
-                return def * USEC_PER_SEC;
-        return s * USEC_PER_SEC;
+        return plugin_cfg_usec(host, key, def, 1, 24 * 3600, false);
 }
 
 /* Runs kesl-control with up to 4 arguments. Returns 0 (see r->exit_status) or -errno. */
 static int kesl_run(AvmHost *host, uint64_t timeout, AvmRunResult *r, const char *a1, const char *a2, const char *a3,
                     const char *a4) {
         const char *argv[] = { kesl_control(host), a1, a2, a3, a4, NULL };
+        char label[256];
         int ret;
 
-        ret = avm_host_run(host, argv, c_env, timeout, KESL_OUTPUT_MAX, r);
-        if (ret == -ETIME) {
-                avm_host_error(host, "kesl-control %s timed out", a1);
+        snprintf(label, sizeof label, "kesl-control %s", a1);
+        ret = plugin_run(host, label, argv, c_env, timeout, KESL_OUTPUT_MAX, r);
+        if (ret < 0)
                 return ret;
-        }
-        if (ret < 0) {
-                avm_host_error(host, "Cannot run %s: %s", argv[0], strerror(-ret));
-                return ret;
-        }
-        if (r->truncated) {
-                avm_host_error(host, "kesl-control %s: output larger than %d bytes, refusing it", a1, KESL_OUTPUT_MAX);
-                return -EBADMSG;
-        }
         if (r->exit_status == 127 || r->exit_status == 126) {
                 avm_host_error(host, "kesl-control %s could not be executed (exit %d)", a1, r->exit_status);
                 return -ENOENT;
@@ -198,10 +175,8 @@ static int kesl_status(AvmHost *host, AvmStatus *ret) {
                 return 0;
         }
         ret->running = true;
-        if (ai.db_release != (time_t) -1) {
-                time_t now = time(NULL);
-                ret->definitions_age_sec = now > ai.db_release ? (int64_t) (now - ai.db_release) : 0;
-        }
+        if (ai.db_release != (time_t) -1)
+                ret->definitions_age_sec = plugin_age_sec(ai.db_release);
         r = task_state(host, &ts, &code);
         if (r < 0)
                 return r;
@@ -213,12 +188,8 @@ static int kesl_status(AvmHost *host, AvmStatus *ret) {
         ret->realtime = ts == KESL_TASK_STARTED;
         ret->passive = false; /* KESL has no passive mode */
         ret->healthy = ai.db_loaded != 0 && code == 0;
-        {
-                const char *ma = avm_host_config(host, "MaxDefinitionsAgeDays");
-                long days = ma ? strtol(ma, NULL, 10) : 7;
-                if (days > 0 && ret->definitions_age_sec > (int64_t) days * 86400)
-                        ret->healthy = false;
-        }
+        if (plugin_definitions_too_old(host, ret->definitions_age_sec))
+                ret->healthy = false;
         snprintf(ret->detail, sizeof ret->detail, "%.100s %.40s, File_Threat_Protection %s%s%s", ai.name[0] ? ai.name : "KESL",
                  ai.version, kesl_task_state_name(ts), ai.db_loaded == 0 ? ", databases NOT loaded" : "",
                  ai.policy_applied == 1 ? ", KSC policy applied" : "");

@@ -19,6 +19,7 @@
 #include <avmigrate/plugin.h>
 
 #include "mdatp-parse.h"
+#include "plugin-util.h"
 
 #define USEC_PER_SEC 1000000ULL
 #define DEFAULT_MDATP "/usr/bin/mdatp"
@@ -27,53 +28,26 @@
 
 static const char *const packages[] = { "mdatp", NULL };
 
-static void run_result_donep(AvmRunResult *r) {
-        avm_run_result_done(r);
-}
-#define _cleanup_run_result_ __attribute__((cleanup(run_result_donep)))
-
-static const char *cfg(AvmHost *host, const char *key, const char *def) {
-        const char *v = avm_host_config(host, key);
-        return v && *v ? v : def;
-}
-
+/* 0 is valid here: LicensedWaitSec=0 does not wait. */
 static uint64_t cfg_sec(AvmHost *host, const char *key, unsigned def) {
-        const char *v = avm_host_config(host, key);
-        char *end;
-        unsigned long s;
-
-        if (!v || !*v)
-                return def * USEC_PER_SEC;
-        errno = 0;
-        s = strtoul(v, &end, 10);
-        if (errno || *end || s > 24 * 3600)
-                return def * USEC_PER_SEC;
-        return s * USEC_PER_SEC;
+        return plugin_cfg_usec(host, key, def, 0, 24 * 3600, false);
 }
 
 static int mdatp_run(AvmHost *host, uint64_t timeout, AvmRunResult *r, const char *const args[]) {
         const char *argv[12];
+        char label[128];
         size_t k = 0;
         int ret;
 
-        argv[k++] = cfg(host, "Mdatp", DEFAULT_MDATP);
+        argv[k++] = plugin_cfg(host, "Mdatp", DEFAULT_MDATP);
         for (size_t i = 0; args[i] && k < 11; i++)
                 argv[k++] = args[i];
         argv[k] = NULL;
-        ret = avm_host_run(host, argv, NULL, timeout, MDATP_OUTPUT_MAX, r);
-        if (ret == -ETIME) {
+        snprintf(label, sizeof label, "mdatp %s", args[0]);
+        ret = plugin_run(host, label, argv, NULL, timeout, MDATP_OUTPUT_MAX, r);
+        if (ret == -ETIME) /* names the subcommand too */
                 avm_host_error(host, "mdatp %s %s timed out", args[0], args[1] ? args[1] : "");
-                return ret;
-        }
-        if (ret < 0) {
-                avm_host_error(host, "Cannot run %s: %s", argv[0], strerror(-ret));
-                return ret;
-        }
-        if (r->truncated) {
-                avm_host_error(host, "mdatp %s: output larger than %d bytes, refusing it", args[0], MDATP_OUTPUT_MAX);
-                return -EBADMSG;
-        }
-        return 0;
+        return ret;
 }
 
 static int run_ok(AvmHost *host, const char *const args[]) {
@@ -168,7 +142,7 @@ static int mdatp_detect(AvmHost *host, AvmDetection *ret) {
         if (r < 0)
                 return r;
         ret->installed = r > 0;
-        if (ret->installed && access(cfg(host, "Mdatp", DEFAULT_MDATP), X_OK) == 0) {
+        if (ret->installed && access(plugin_cfg(host, "Mdatp", DEFAULT_MDATP), X_OK) == 0) {
                 char v[64];
                 if (health_field(host, "app_version", v, sizeof v) == 0 && strspn(v, "0123456789.") == strlen(v))
                         snprintf(ret->version, sizeof ret->version, "%s", v);
@@ -181,7 +155,7 @@ static int mdatp_status(AvmHost *host, AvmStatus *ret) {
         int r;
 
         *ret = (AvmStatus){ .definitions_age_sec = -1 };
-        if (access(cfg(host, "Mdatp", DEFAULT_MDATP), X_OK) < 0) {
+        if (access(plugin_cfg(host, "Mdatp", DEFAULT_MDATP), X_OK) < 0) {
                 snprintf(ret->detail, sizeof ret->detail, "mdatp not found");
                 return 0;
         }
@@ -194,10 +168,8 @@ static int mdatp_status(AvmHost *host, AvmStatus *ret) {
         ret->healthy = h.healthy == 1;
         if (h.definitions_minutes_ago >= 0)
                 ret->definitions_age_sec = h.definitions_minutes_ago * 60;
-        else if (h.definitions_updated > 0) {
-                time_t now = time(NULL);
-                ret->definitions_age_sec = now > h.definitions_updated ? (int64_t) (now - h.definitions_updated) : 0;
-        }
+        else if (h.definitions_updated > 0)
+                ret->definitions_age_sec = plugin_age_sec(h.definitions_updated);
         if (h.n_conflicting > 0)
                 avm_host_log(host, LOG_WARNING, "Defender reports conflicting applications: %s", h.conflicting);
         snprintf(ret->detail, sizeof ret->detail, "Defender %s, %s%s%s%s%.120s", h.app_version[0] ? h.app_version : "?",
@@ -210,7 +182,7 @@ static int mdatp_status(AvmHost *host, AvmStatus *ret) {
 }
 
 static int install_onboarding(AvmHost *host, const char *src) {
-        const char *dst = cfg(host, "OnboardingPath", DEFAULT_ONBOARDING);
+        const char *dst = plugin_cfg(host, "OnboardingPath", DEFAULT_ONBOARDING);
         char tmp[PATH_MAX], dir[PATH_MAX], *buf = NULL, *slash;
         struct stat st;
         ssize_t n;

@@ -5,16 +5,10 @@
 #include <string.h>
 
 #include "sophos-parse.h"
+#include "plugin-util.h"
 
 static int output_check(const char *out, size_t size, bool allow_empty) {
-        if (!out || size > SOPHOS_OUTPUT_MAX || strlen(out) != size || (!allow_empty && size == 0))
-                return -EBADMSG;
-        for (size_t i = 0; i < size; i++) {
-                unsigned char c = (unsigned char) out[i];
-                if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
-                        return -EBADMSG;
-        }
-        return 0;
+        return plugin_text_check(out, size, SOPHOS_OUTPUT_MAX, 0, allow_empty);
 }
 
 int sophos_parse_version_ini(const char *text, size_t size, char *buf, size_t buf_size) {

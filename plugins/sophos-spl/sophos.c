@@ -5,7 +5,6 @@
  */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 
 #include <avmigrate/plugin.h>
 
+#include "plugin-util.h"
 #include "sophos-parse.h"
 
 #define USEC_PER_SEC 1000000ULL
@@ -21,33 +21,13 @@
 
 static const char *const units[] = { "sophos-spl.service", "sophos-spl-update.service", "sophos-spl-diagnose.service", NULL };
 
-static void run_result_donep(AvmRunResult *r) {
-        avm_run_result_done(r);
-}
-#define _cleanup_run_result_ __attribute__((cleanup(run_result_donep)))
-
-static const char *cfg(AvmHost *host, const char *key, const char *def) {
-        const char *v = avm_host_config(host, key);
-        return v && *v ? v : def;
-}
-
+/* A number of seconds in 1..86399; text after the number is ignored. */
 static uint64_t timeout(AvmHost *host, const char *key, unsigned def) {
-        const char *v = avm_host_config(host, key);
-        unsigned long s = v ? strtoul(v, NULL, 10) : 0;
-        return (s > 0 && s < 86400 ? s : def) * USEC_PER_SEC;
+        return plugin_cfg_usec(host, key, def, 1, 86399, true);
 }
 
 static int run(AvmHost *host, const char *const argv[], uint64_t t, AvmRunResult *r) {
-        int ret = avm_host_run(host, argv, NULL, t, SOPHOS_OUTPUT_MAX, r);
-        if (ret < 0) {
-                avm_host_error(host, "Cannot run %s: %s", argv[0], strerror(-ret));
-                return ret;
-        }
-        if (r->truncated) {
-                avm_host_error(host, "%s: output larger than %d bytes, refusing it", argv[0], SOPHOS_OUTPUT_MAX);
-                return -EBADMSG;
-        }
-        return 0;
+        return plugin_run(host, NULL, argv, NULL, t, SOPHOS_OUTPUT_MAX, r);
 }
 
 static void inferred(AvmHost *host, const char *what) {
@@ -55,29 +35,23 @@ static void inferred(AvmHost *host, const char *what) {
 }
 
 static const char *instdir(AvmHost *host) {
-        return cfg(host, "InstallDir", "/opt/sophos-spl");
+        return plugin_cfg(host, "InstallDir", "/opt/sophos-spl");
 }
 
 static int read_version(AvmHost *host, char *buf, size_t size) {
         char path[512], text[4097];
-        ssize_t n;
-        int fd, r;
+        size_t n;
+        int r;
 
         snprintf(path, sizeof path, "%s/base/VERSION.ini", instdir(host));
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, text, sizeof text);
-        r = n < 0 ? -errno : 0;
-        close(fd);
-        if (r < 0)
-                return r;
-        if ((size_t) n >= sizeof text) {
+        r = plugin_read_file(path, sizeof text - 1, text, &n);
+        if (r == -EFBIG) {
                 avm_host_error(host, "%s is larger than 4 KiB", path);
                 return -EBADMSG;
         }
-        text[n] = '\0';
-        r = sophos_parse_version_ini(text, (size_t) n, buf, size);
+        if (r < 0)
+                return r;
+        r = sophos_parse_version_ini(text, n, buf, size);
         if (r < 0)
                 avm_host_error(host, "No valid PRODUCT_VERSION= in %s", path);
         return r;
@@ -89,7 +63,7 @@ static int sophos_detect(AvmHost *host, AvmDetection *ret) {
 
         *ret = (AvmDetection){ 0 };
         snprintf(path, sizeof path, "%s/base/VERSION.ini", instdir(host));
-        if (access(path, F_OK) < 0 && access(cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), X_OK) < 0)
+        if (access(path, F_OK) < 0 && access(plugin_cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), X_OK) < 0)
                 return 0;
         ret->installed = true;
         r = read_version(host, ret->version, sizeof ret->version);
@@ -100,7 +74,7 @@ static int sophos_detect(AvmHost *host, AvmDetection *ret) {
 
 /* wdctl isrunning av: exit 0 = on-access plugin running [INF]. */
 static int av_running(AvmHost *host) {
-        const char *argv[] = { cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), "isrunning", "av", NULL };
+        const char *argv[] = { plugin_cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), "isrunning", "av", NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
         int ret;
 
@@ -115,7 +89,7 @@ static int sophos_status(AvmHost *host, AvmStatus *ret) {
         int unit, av;
 
         *ret = (AvmStatus){ .definitions_age_sec = -1 };
-        if (access(cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), X_OK) < 0) {
+        if (access(plugin_cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), X_OK) < 0) {
                 snprintf(ret->detail, sizeof ret->detail, "Sophos wdctl not found");
                 return 0;
         }
@@ -135,7 +109,7 @@ static int sophos_status(AvmHost *host, AvmStatus *ret) {
 }
 
 static int sophos_set_realtime(AvmHost *host, bool enable) {
-        const char *argv[] = { cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), enable ? "start" : "stop", "av", NULL };
+        const char *argv[] = { plugin_cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), enable ? "start" : "stop", "av", NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
         int ret;
 
@@ -212,7 +186,7 @@ static int sophos_uninstall(AvmHost *host) {
 }
 
 static int sophos_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
-        const char *argv[] = { cfg(host, "Avscanner", "/opt/sophos-spl/plugins/av/bin/avscanner"), path, NULL };
+        const char *argv[] = { plugin_cfg(host, "Avscanner", "/opt/sophos-spl/plugins/av/bin/avscanner"), path, NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
         bool found = false;
         int rr;

@@ -14,17 +14,7 @@
 #include "util.h"
 #include "window.h"
 
-static unsigned passed, failed;
-
-#define CHECK(expr)                                                                     \
-        do {                                                                            \
-                if (expr)                                                               \
-                        passed++;                                                       \
-                else {                                                                  \
-                        failed++;                                                       \
-                        fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #expr); \
-                }                                                                       \
-        } while (0)
+#include "avm-test.h"
 
 static char tmpdir[PATH_MAX];
 
@@ -260,6 +250,8 @@ static void test_history(void) {
 }
 
 int main(void) {
+        int r;
+
         snprintf(tmpdir, sizeof(tmpdir), "/tmp/avm-unit.XXXXXX");
         if (!mkdtemp(tmpdir))
                 return 1;
@@ -269,7 +261,7 @@ int main(void) {
         test_state();
         test_report();
         test_history();
-        printf("%u passed, %u failed\n", passed, failed);
+        r = avm_test_finish();
         {
                 char cmd[PATH_MAX + 16];
                 snprintf(cmd, sizeof(cmd), "%s/history.jsonl", tmpdir);
@@ -280,5 +272,5 @@ int main(void) {
                 (void) unlink(cmd);
                 (void) rmdir(tmpdir);
         }
-        return failed ? 1 : 0;
+        return r;
 }

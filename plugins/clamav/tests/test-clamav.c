@@ -6,42 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avm-test.h"
+
 #include "../clamav-proto.h"
 
-static unsigned passed, failed;
-
-#define CHECK(cond)                                                                        \
-        do {                                                                               \
-                if (cond)                                                                  \
-                        passed++;                                                          \
-                else {                                                                     \
-                        failed++;                                                          \
-                        fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-                }                                                                          \
-        } while (0)
-
-static char *load(const char *name, size_t *ret_size) {
-        char path[4096];
-        FILE *f;
-        char *buf = malloc(65536);
-        size_t n;
-
-        snprintf(path, sizeof path, "%s/%s", TEST_DATA_DIR, name);
-        f = fopen(path, "rbe");
-        if (!f || !buf) {
-                fprintf(stderr, "cannot open %s\n", path);
-                exit(2);
-        }
-        n = fread(buf, 1, 65535, f);
-        fclose(f);
-        buf[n] = '\0';
-        *ret_size = n;
-        return buf;
-}
+#define REPLY_FILE_MAX 65534 /* captured replies are read into a 64 KiB buffer */
 
 static int scan_file(const char *name, ClamavVerdict *v, char *threat, size_t size) {
         size_t n;
-        char *b = load(name, &n);
+        char *b = load_file(TEST_DATA_DIR, name, REPLY_FILE_MAX, &n);
         int r = clamav_parse_scan(b, n, v, threat, size);
         free(b);
         return r;
@@ -55,7 +28,7 @@ int main(void) {
         char *b;
 
         /* PING */
-        b = load("ping.reply", &n);
+        b = load_file(TEST_DATA_DIR, "ping.reply", REPLY_FILE_MAX, &n);
         CHECK(clamav_parse_ping(b, n) == 0);
         free(b);
         CHECK(clamav_parse_ping("PONGX", 5) == -EBADMSG);
@@ -63,11 +36,11 @@ int main(void) {
         CHECK(clamav_parse_ping(NULL, 0) == -EBADMSG);
 
         /* VERSION */
-        b = load("version-custom-db.reply", &n);
+        b = load_file(TEST_DATA_DIR, "version-custom-db.reply", REPLY_FILE_MAX, &n);
         CHECK(clamav_parse_version(b, n, &ver) == 0);
         CHECK(strcmp(ver.version, "1.4.6") == 0 && ver.db_version == 0 && ver.db_time == (time_t) -1);
         free(b);
-        b = load("version-official.reply", &n);
+        b = load_file(TEST_DATA_DIR, "version-official.reply", REPLY_FILE_MAX, &n);
         CHECK(clamav_parse_version(b, n, &ver) == 0);
         CHECK(strcmp(ver.version, "1.4.6") == 0 && ver.db_version == 27829 && ver.db_time > 1700000000);
         free(b);
@@ -133,6 +106,5 @@ int main(void) {
         CHECK(clamav_onacc_config(buf, sizeof buf, "/s\nOnAccessPrevention no", "/p", NULL, 1) == -EINVAL);
         CHECK(clamav_onacc_config(buf, 16, "/s", "/p", NULL, 1) == -ENAMETOOLONG);
 
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return avm_test_finish();
 }

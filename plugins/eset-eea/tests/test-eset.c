@@ -6,38 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avm-test.h"
+
 #include "../eset-parse.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond)                                                                        \
-        do {                                                                               \
-                if (cond)                                                                  \
-                        passed++;                                                          \
-                else {                                                                     \
-                        failed++;                                                          \
-                        fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-                }                                                                          \
-        } while (0)
-
-static char *load(const char *name, size_t *ret_size) {
-        char path[4096];
-        char *buf = malloc(ESET_OUTPUT_MAX + 2);
-        FILE *f;
-        size_t n;
-
-        snprintf(path, sizeof path, "%s/%s", TEST_DATA_DIR, name);
-        f = fopen(path, "rbe");
-        if (!f || !buf) {
-                fprintf(stderr, "cannot open %s\n", path);
-                exit(2);
-        }
-        n = fread(buf, 1, ESET_OUTPUT_MAX + 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        *ret_size = n;
-        return buf;
-}
 
 int main(void) {
         static const int documented[] = { 0, 1, 10, 50, 100 };
@@ -47,21 +18,21 @@ int main(void) {
         size_t n;
         char *b;
 
-        b = load("upd-version.txt", &n);
+        b = load_file(TEST_DATA_DIR, "upd-version.txt", ESET_OUTPUT_MAX, &n);
         CHECK(eset_parse_upd_version(b, n, v, sizeof v) == 0 && strcmp(v, "12.0.13.0") == 0);
         free(b);
         CHECK(eset_parse_upd_version("upd 12", 6, v, sizeof v) == -EBADMSG);
         CHECK(eset_parse_upd_version("x (eea) 12.0x", 13, v, sizeof v) == -EBADMSG);
 
-        b = load("upd-list-modules.txt", &n);
+        b = load_file(TEST_DATA_DIR, "upd-list-modules.txt", ESET_OUTPUT_MAX, &n);
         CHECK(eset_parse_engine_date(b, n, &t) == 0 && t == 1795305600);
         free(b);
-        b = load("upd-list-modules-bad.txt", &n);
+        b = load_file(TEST_DATA_DIR, "upd-list-modules-bad.txt", ESET_OUTPUT_MAX, &n);
         CHECK(eset_parse_engine_date(b, n, &t) == -EBADMSG);
         free(b);
         CHECK(eset_parse_engine_date("EM003 1 (20261122) Rapid\n", 25, &t) == -EBADMSG);
 
-        b = load("odscan-found.txt", &n);
+        b = load_file(TEST_DATA_DIR, "odscan-found.txt", ESET_OUTPUT_MAX, &n);
         CHECK(eset_parse_odscan(b, n, v, sizeof v) == 0 && strcmp(v, "ndl00000001.dat") == 0);
         free(b);
         CHECK(eset_parse_odscan("{\"log_name\":\"../etc/passwd\"}", 28, v, sizeof v) == -EBADMSG);
@@ -69,13 +40,13 @@ int main(void) {
         CHECK(eset_parse_odscan("{\"log_name\":", 12, v, sizeof v) == -EBADMSG);
         CHECK(eset_parse_odscan("[]", 2, v, sizeof v) == -EBADMSG);
 
-        b = load("lslog-found.txt", &n);
+        b = load_file(TEST_DATA_DIR, "lslog-found.txt", ESET_OUTPUT_MAX, &n);
         CHECK(eset_parse_lslog(b, n, &det, threat, sizeof threat) == 0 && det == 1 && strcmp(threat, "Eicar test file") == 0);
         free(b);
         CHECK(eset_parse_lslog("Scanned: 1\n", 11, &det, threat, sizeof threat) == -EBADMSG);
         CHECK(eset_parse_lslog("Detections occurred: many\n", 26, &det, threat, sizeof threat) == -EBADMSG);
 
-        b = load("cfg-rtp-status.txt", &n);
+        b = load_file(TEST_DATA_DIR, "cfg-rtp-status.txt", ESET_OUTPUT_MAX, &n);
         CHECK(eset_parse_rtp_status(b, n) == 1);
         free(b);
         CHECK(eset_parse_rtp_status("Real-time file system protection: disabled\n", 43) == 0);
@@ -104,6 +75,5 @@ int main(void) {
                 CHECK(strcmp(eset_odscan_exit_message(documented[i]), "undocumented exit code") != 0);
         CHECK(strcmp(eset_odscan_exit_message(7), "undocumented exit code") == 0);
 
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return avm_test_finish();
 }

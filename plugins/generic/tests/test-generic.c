@@ -6,36 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avm-test.h"
+
 #include "../generic-conf.h"
 
-static unsigned passed, failed;
-
-#define CHECK(cond)                                                                        \
-        do {                                                                               \
-                if (cond)                                                                  \
-                        passed++;                                                          \
-                else {                                                                     \
-                        failed++;                                                          \
-                        fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-                }                                                                          \
-        } while (0)
-
 static int parse_file(const char *dir, const char *name, GenericProduct *p) {
-        char path[4096], err[256];
-        char *buf = malloc(GENERIC_CONF_MAX + 2);
-        FILE *f;
+        char err[256];
         size_t n;
+        char *buf = load_file(dir, name, GENERIC_CONF_MAX, &n);
         int r;
 
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        f = fopen(path, "rbe");
-        if (!f || !buf) {
-                fprintf(stderr, "cannot open %s\n", path);
-                exit(2);
-        }
-        n = fread(buf, 1, GENERIC_CONF_MAX + 1, f);
-        fclose(f);
-        buf[n] = '\0';
         r = generic_conf_parse(buf, n, p, err, sizeof err);
         if (r < 0)
                 printf("# %s: %s\n", name, err);
@@ -93,6 +73,5 @@ int main(void) {
                 free(big);
         }
 
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return avm_test_finish();
 }

@@ -6,42 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avm-test.h"
+
 #include "../kesl-parse.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond)                                                                        \
-        do {                                                                               \
-                if (cond)                                                                  \
-                        passed++;                                                          \
-                else {                                                                     \
-                        failed++;                                                          \
-                        fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-                }                                                                          \
-        } while (0)
-
-static char *load(const char *name, size_t *ret_size) {
-        char path[4096];
-        char *buf = malloc(KESL_OUTPUT_MAX + 2);
-        FILE *f;
-        size_t n;
-
-        snprintf(path, sizeof path, "%s/%s", TEST_DATA_DIR, name);
-        f = fopen(path, "rbe");
-        if (!f || !buf) {
-                fprintf(stderr, "cannot open %s\n", path);
-                exit(2);
-        }
-        n = fread(buf, 1, KESL_OUTPUT_MAX + 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        *ret_size = n;
-        return buf;
-}
 
 static int app_info_file(const char *name, KeslAppInfo *ai) {
         size_t n;
-        char *b = load(name, &n);
+        char *b = load_file(TEST_DATA_DIR, name, KESL_OUTPUT_MAX, &n);
         int r = kesl_parse_app_info(b, n, ai);
         free(b);
         return r;
@@ -49,7 +20,7 @@ static int app_info_file(const char *name, KeslAppInfo *ai) {
 
 static int task_file(const char *name, KeslTaskState *s) {
         size_t n;
-        char *b = load(name, &n);
+        char *b = load_file(TEST_DATA_DIR, name, KESL_OUTPUT_MAX, &n);
         int r = kesl_parse_task_state(b, n, s);
         free(b);
         return r;
@@ -118,10 +89,10 @@ int main(void) {
         CHECK(kesl_parse_task_state("{\"State\": \"Sta", 14, &ts) == -EBADMSG);
 
         /* --scan-file */
-        b = load("scan-found.txt", &n);
+        b = load_file(TEST_DATA_DIR, "scan-found.txt", KESL_OUTPUT_MAX, &n);
         CHECK(kesl_parse_scan(b, n, &scan) == 0 && scan.detected == 1 && strcmp(scan.threat, "EICAR-Test-File") == 0);
         free(b);
-        b = load("scan-clean.txt", &n);
+        b = load_file(TEST_DATA_DIR, "scan-clean.txt", KESL_OUTPUT_MAX, &n);
         CHECK(kesl_parse_scan(b, n, &scan) == 0 && scan.detected == 0 && scan.threat[0] == '\0');
         free(b);
 
@@ -139,6 +110,5 @@ int main(void) {
                 if (documented[i] != 70)
                         CHECK(kesl_exit_errno(documented[i]) < 0);
 
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return avm_test_finish();
 }

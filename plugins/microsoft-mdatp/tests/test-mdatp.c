@@ -6,42 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avm-test.h"
+
 #include "../mdatp-parse.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond)                                                                        \
-        do {                                                                               \
-                if (cond)                                                                  \
-                        passed++;                                                          \
-                else {                                                                     \
-                        failed++;                                                          \
-                        fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-                }                                                                          \
-        } while (0)
-
-static char *load(const char *name, size_t *ret_size) {
-        char path[4096];
-        char *buf = malloc(MDATP_OUTPUT_MAX + 2);
-        FILE *f;
-        size_t n;
-
-        snprintf(path, sizeof path, "%s/%s", TEST_DATA_DIR, name);
-        f = fopen(path, "rbe");
-        if (!f || !buf) {
-                fprintf(stderr, "cannot open %s\n", path);
-                exit(2);
-        }
-        n = fread(buf, 1, MDATP_OUTPUT_MAX + 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        *ret_size = n;
-        return buf;
-}
 
 static int field_file(const char *name, char *buf, size_t size) {
         size_t n;
-        char *b = load(name, &n);
+        char *b = load_file(TEST_DATA_DIR, name, MDATP_OUTPUT_MAX, &n);
         int r = mdatp_parse_field(b, n, buf, size);
         free(b);
         return r;
@@ -49,7 +20,7 @@ static int field_file(const char *name, char *buf, size_t size) {
 
 static int health_file(const char *name, MdatpHealth *h) {
         size_t n;
-        char *b = load(name, &n);
+        char *b = load_file(TEST_DATA_DIR, name, MDATP_OUTPUT_MAX, &n);
         int r = mdatp_parse_health_json(b, n, h);
         free(b);
         return r;
@@ -57,7 +28,7 @@ static int health_file(const char *name, MdatpHealth *h) {
 
 static int threats_file(const char *name, const char *path, MdatpThreats *t) {
         size_t n;
-        char *b = load(name, &n);
+        char *b = load_file(TEST_DATA_DIR, name, MDATP_OUTPUT_MAX, &n);
         int r = mdatp_parse_threats(b, n, path, t);
         free(b);
         return r;
@@ -134,6 +105,5 @@ int main(void) {
         CHECK(mdatp_parse_threats("{\"threats\":[{\"id\":\"1\",\"threatName\":\"X\"}]}", 41, NULL, &after) == 0 && after.n == 1);
         CHECK(mdatp_parse_threats("[1]", 3, NULL, &after) == -EBADMSG);
 
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return avm_test_finish();
 }

@@ -6,38 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avm-test.h"
+
 #include "../sophos-parse.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond)                                                                        \
-        do {                                                                               \
-                if (cond)                                                                  \
-                        passed++;                                                          \
-                else {                                                                     \
-                        failed++;                                                          \
-                        fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-                }                                                                          \
-        } while (0)
-
-static char *load(const char *name, size_t *ret_size) {
-        char path[4096];
-        char *buf = malloc(SOPHOS_OUTPUT_MAX + 2);
-        FILE *f;
-        size_t n;
-
-        snprintf(path, sizeof path, "%s/%s", TEST_DATA_DIR, name);
-        f = fopen(path, "rbe");
-        if (!f || !buf) {
-                fprintf(stderr, "cannot open %s\n", path);
-                exit(2);
-        }
-        n = fread(buf, 1, SOPHOS_OUTPUT_MAX + 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        *ret_size = n;
-        return buf;
-}
 
 int main(void) {
         static const int documented[] = { 0, 1, 3, 8, 16, 20, 24, 25, 36, 40, 41 };
@@ -46,7 +17,7 @@ int main(void) {
         size_t n;
         char *b;
 
-        b = load("VERSION.ini", &n);
+        b = load_file(TEST_DATA_DIR, "VERSION.ini", SOPHOS_OUTPUT_MAX, &n);
         CHECK(sophos_parse_version_ini(b, n, v, sizeof v) == 0 && strcmp(v, "1.2.7.96") == 0);
         free(b);
         CHECK(sophos_parse_version_ini("PRODUCT_VERSION=1.2.3\n", 22, v, sizeof v) == 0 && strcmp(v, "1.2.3") == 0);
@@ -54,10 +25,10 @@ int main(void) {
         CHECK(sophos_parse_version_ini("PRODUCT_NAME=x\n", 15, v, sizeof v) == -EBADMSG);
         CHECK(sophos_parse_version_ini("", 0, v, sizeof v) == -EBADMSG);
 
-        b = load("avscanner-found.txt", &n);
+        b = load_file(TEST_DATA_DIR, "avscanner-found.txt", SOPHOS_OUTPUT_MAX, &n);
         CHECK(sophos_parse_avscanner(b, n, &found, v, sizeof v) == 0 && found && strcmp(v, "EICAR-AV-Test") == 0);
         free(b);
-        b = load("avscanner-clean.txt", &n);
+        b = load_file(TEST_DATA_DIR, "avscanner-clean.txt", SOPHOS_OUTPUT_MAX, &n);
         CHECK(sophos_parse_avscanner(b, n, &found, v, sizeof v) == 0 && !found);
         free(b);
         CHECK(sophos_parse_avscanner("", 0, &found, v, sizeof v) == 0 && !found);
@@ -82,6 +53,5 @@ int main(void) {
                 CHECK(strcmp(sophos_exit_message(documented[i]), "undocumented exit code") != 0);
         CHECK(strcmp(sophos_exit_message(99), "undocumented exit code") == 0);
 
-        printf("%u passed, %u failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return avm_test_finish();
 }

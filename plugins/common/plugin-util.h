@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Helpers shared by the vendor plugins (static, linked into each .so and
+ * hidden there: only avm_plugin is exported). Only what is the same in every
+ * plugin lives here; vendor logic stays in the plugin's own folder.
+ *
+ * plugin-util.c uses the avm_host_* services; plugin-text.c does not, so the
+ * plugins' parser unit tests can link it without the daemon.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <avmigrate/plugin.h>
+
+#define PLUGIN_USEC_PER_SEC 1000000ULL
+
+static inline void plugin_run_result_donep(AvmRunResult *r) {
+        avm_run_result_done(r);
+}
+#define _cleanup_run_result_ __attribute__((cleanup(plugin_run_result_donep)))
+
+/* Value of KEY in [Product <id>], or def when it is unset or empty. */
+const char *plugin_cfg(AvmHost *host, const char *key, const char *def);
+
+/* Whole seconds in KEY: 0 and *ret when it is a number in [min_sec, max_sec],
+ * -ENOENT when unset or empty, -EINVAL otherwise. With lenient, text after the
+ * number is ignored ("60s" is 60). */
+int plugin_cfg_seconds(AvmHost *host, const char *key, unsigned long min_sec, unsigned long max_sec, bool lenient,
+                       unsigned long *ret);
+
+/* KEY as a duration in microseconds; def_sec when unset, empty or invalid. */
+uint64_t plugin_cfg_usec(AvmHost *host, const char *key, unsigned def_sec, unsigned long min_sec, unsigned long max_sec,
+                         bool lenient);
+
+/* avm_host_run() that refuses truncated output. Returns 0 when the program ran
+ * to an exit (see r->exit_status), else -errno after avm_host_error():
+ * "Cannot run <argv[0]>: …", "<label> timed out" (only with a label), or
+ * "<label>: output larger than <max_output> bytes, refusing it" (-EBADMSG).
+ * label names the command in messages; NULL means argv[0]. */
+int plugin_run(AvmHost *host, const char *label, const char *const argv[], const char *const env[], uint64_t timeout_usec,
+               size_t max_output, AvmRunResult *r);
+
+/* Reads the file at path, at most max bytes, into buf (size >= max + 1),
+ * NUL-terminated. Returns 0, -EFBIG when it is longer, or -errno. */
+int plugin_read_file(const char *path, size_t max, char *buf, size_t *ret_size);
+
+/* Seconds since t (0 if t is in the future). */
+int64_t plugin_age_sec(time_t t);
+
+/* Whether age_sec exceeds MaxDefinitionsAgeDays (default 7, 0 = no limit). */
+bool plugin_definitions_too_old(AvmHost *host, int64_t age_sec);
+
+/* ---- plugin-text.c: no host services ---- */
+
+/* 0 if out is size bytes of bounded text, else -EBADMSG: not NULL, at most
+ * max bytes, no NUL and no control bytes but \t \r \n, lines of at most
+ * line_max bytes (0: any length), not empty unless allow_empty. */
+int plugin_text_check(const char *out, size_t size, size_t max, size_t line_max, bool allow_empty);
