@@ -386,14 +386,16 @@ static int spawn_detached(AvmHost *host, const char *name, const char *const arg
                 if (gc < 0)
                         _exit(1);
                 if (gc > 0) {
-                        (void) write(pipefd[1], &gc, sizeof gc);
+                        if (write(pipefd[1], &gc, sizeof gc) < 0)
+                                _exit(1); /* the parent then sees no pid and reports the failure */
                         _exit(0);
                 }
                 null = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
                 if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) {
                         int e = errno;
-                        (void) write(pipefd[1], &e, sizeof e);
+                        if (write(pipefd[1], &e, sizeof e) < 0)
+                                _exit(2);
                         _exit(1);
                 }
                 {
@@ -406,7 +408,8 @@ static int spawn_detached(AvmHost *host, const char *name, const char *const arg
                 execv(argv[0], (char *const *) argv);
                 {
                         int e = errno;
-                        (void) write(pipefd[1], &e, sizeof e);
+                        if (write(pipefd[1], &e, sizeof e) < 0)
+                                _exit(126);
                 }
                 _exit(127);
         }

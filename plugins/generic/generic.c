@@ -134,6 +134,9 @@ static int generic_detect(AvmHost *host, AvmDetection *ret) {
         int ret2;
 
         *ret = (AvmDetection){ 0 };
+        /* Not configured to describe any product: nothing is installed. */
+        if (!avm_host_config(host, "Product"))
+                return 0;
         ret2 = load(host, &p);
         if (ret2 < 0)
                 return ret2;
