@@ -109,6 +109,7 @@ sys_boot() {
                 sleep 0.1
         done
         [ -n "$SYS_LEADER" ] || { sys_log "container did not start"; return 1; }
+        sys_save_pids
         for ((i = 0; i < 120; i++)); do
                 st=$(cx systemctl is-system-running 2>/dev/null)
                 case "$st" in running | degraded) return 0 ;; esac
@@ -127,10 +128,14 @@ cx() {
 # cxsh SCRIPT: bash -c SCRIPT inside the container.
 cxsh() { cx /bin/bash -c "$1"; }
 
+# The container's pids survive a test case that runs in a subshell and reboots.
+sys_save_pids() { echo "${SYS_NSPAWN_PID:-} ${SYS_LEADER:-}" >"$SYS_WORK/container.pids"; }
+sys_load_pids() { [ -f "$SYS_WORK/container.pids" ] && read -r SYS_NSPAWN_PID SYS_LEADER <"$SYS_WORK/container.pids"; return 0; }
+
 sys_wait_nspawn_exit() { # SECONDS
         local i
         for ((i = 0; i < $1 * 10; i++)); do
-                kill -0 "$SYS_NSPAWN_PID" 2>/dev/null || { wait "$SYS_NSPAWN_PID" 2>/dev/null; SYS_NSPAWN_PID=; SYS_LEADER=; return 0; }
+                kill -0 "$SYS_NSPAWN_PID" 2>/dev/null || { wait "$SYS_NSPAWN_PID" 2>/dev/null; SYS_NSPAWN_PID=; SYS_LEADER=; sys_save_pids; return 0; }
                 sleep 0.1
         done
         return 1
@@ -156,6 +161,7 @@ sys_powercut() {
 
 # Cleanup for the EXIT trap: no container, no mounts left behind.
 sys_cleanup() {
+        sys_load_pids
         sys_powercut 2>/dev/null
         if [ -n "$SYS_ROOT" ] && [ -d "$SYS_ROOT" ]; then
                 findmnt -rn -o TARGET | grep -F "$SYS_ROOT" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
