@@ -197,12 +197,124 @@ int generic_split(const char *cmd, const char *path, char *buf, size_t buf_size,
         return (int) n;
 }
 
+/* glibc's regcomp() copies the parse tree of a repeated atom once per
+ * repetition ('+' once, {m,n} n times), so nested repetitions blow up: a
+ * 256-byte "(.++++…)" or "((a{99}){99}){99}" takes gigabytes (found by
+ * tests/fuzz/fuzz-generic). Estimate the expanded size and refuse large
+ * ones, and refuse adjacent duplication symbols ("a++", "a*{2}"), whose
+ * meaning POSIX leaves undefined. */
+#define REGEX_EXPANDED_MAX 20000UL
+#define REGEX_DEPTH_MAX 32
+
+/* Cost of the expression at *p up to an unmatched ')' or the end; -E2BIG if too big or deep,
+ * -EINVAL for adjacent duplication symbols. */
+static int regex_cost(const char **p, unsigned depth, unsigned long *ret) {
+        unsigned long total = 0;
+
+        if (depth > REGEX_DEPTH_MAX)
+                return -E2BIG;
+        while (**p && **p != ')') {
+                unsigned long atom = 1;
+                bool dup = false;
+
+                if (**p == '(') {
+                        int r;
+                        (*p)++;
+                        r = regex_cost(p, depth + 1, &atom);
+                        if (r < 0)
+                                return r;
+                        atom++;
+                        if (**p == ')')
+                                (*p)++;
+                } else if (**p == '[') {
+                        (*p)++;
+                        if (**p == '^')
+                                (*p)++;
+                        if (**p == ']')
+                                (*p)++;
+                        while (**p && **p != ']') {
+                                const char *e;
+                                if (**p == '[' && (*p)[1] && strchr(":.=", (*p)[1]) && (e = strchr(*p + 2, (*p)[1])) && e[1] == ']')
+                                        *p = e + 2;
+                                else
+                                        (*p)++;
+                        }
+                        if (**p == ']')
+                                (*p)++;
+                } else if (**p == '\\' && (*p)[1])
+                        *p += 2;
+                else
+                        (*p)++;
+
+                /* duplication symbols after the atom */
+                for (;;) {
+                        unsigned long times;
+
+                        if (**p == '*' || **p == '?')
+                                times = 1;
+                        else if (**p == '+')
+                                times = 2;
+                        else if (**p == '{' && (((*p)[1] >= '0' && (*p)[1] <= '9') || (*p)[1] == ',')) {
+                                const char *q = *p + 1;
+                                unsigned long m = 0, n;
+                                for (; *q >= '0' && *q <= '9'; q++)
+                                        if (m <= REGEX_EXPANDED_MAX) /* saturates */
+                                                m = m * 10 + (unsigned long) (*q - '0');
+                                n = m;
+                                if (*q == ',') {
+                                        q++;
+                                        if (*q >= '0' && *q <= '9') {
+                                                n = 0;
+                                                for (; *q >= '0' && *q <= '9'; q++)
+                                                        if (n <= REGEX_EXPANDED_MAX)
+                                                                n = n * 10 + (unsigned long) (*q - '0');
+                                        } else
+                                                n = m + 1;
+                                }
+                                if (*q != '}')
+                                        break; /* not an interval: regcomp() decides */
+                                times = (n > m ? n : m) + 1;
+                                *p = q;
+                        } else
+                                break;
+                        if (dup)
+                                return -EINVAL;
+                        dup = true;
+                        (*p)++;
+                        if (times > REGEX_EXPANDED_MAX || atom * times > REGEX_EXPANDED_MAX)
+                                return -E2BIG;
+                        atom *= times;
+                }
+                total += atom;
+                if (total > REGEX_EXPANDED_MAX)
+                        return -E2BIG;
+        }
+        *ret = total;
+        return 0;
+}
+
+static bool regex_bounded(const char *regex) {
+        unsigned long cost = 0;
+
+        for (const char *p = regex;;) {
+                unsigned long c;
+                if (regex_cost(&p, 0, &c) < 0)
+                        return false;
+                cost += c;
+                if (cost > REGEX_EXPANDED_MAX)
+                        return false;
+                if (!*p)
+                        return true;
+                p++; /* an unmatched ')': regcomp() decides */
+        }
+}
+
 int generic_match(const char *regex, const char *text, char *capture, size_t capture_size) {
         regmatch_t m[2];
         regex_t re;
         int r;
 
-        if (regcomp(&re, regex, REG_EXTENDED | REG_NEWLINE) != 0)
+        if (!regex_bounded(regex) || regcomp(&re, regex, REG_EXTENDED | REG_NEWLINE) != 0)
                 return -EINVAL;
         r = regexec(&re, text, 2, m, 0);
         if (r == 0 && capture && capture_size > 0) {
