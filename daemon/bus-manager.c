@@ -18,6 +18,8 @@
 /* What an authorized call needs once polkit has answered. */
 typedef struct Call {
         Manager *manager;
+        sd_bus_message *message; /* kept while Start waits for a fresh detection */
+        bool redetected;
         bool force, dry_run;
         char replacement[64];
         uint64_t usec;
@@ -181,6 +183,8 @@ static int parse_start_options(sd_bus_message *msg, Call *c, sd_bus_error *error
         return sd_bus_message_exit_container(msg);
 }
 
+static void start_after_detect(Manager *m, void *userdata);
+
 static void start_authorized(sd_bus_message *msg, void *userdata, bool allowed, const sd_bus_error *error) {
         Call *c = userdata;
         Manager *m = c->manager;
@@ -199,6 +203,14 @@ static void start_authorized(sd_bus_message *msg, void *userdata, bool allowed, 
                 goto out;
         }
         from = manager_discouraged(m);
+        if (!from && !c->redetected) {
+                /* Products may have changed since the last detection: look again. */
+                c->redetected = true;
+                c->message = sd_bus_message_ref(msg);
+                if (manager_detect_then(m, start_after_detect, c) >= 0)
+                        return;
+                c->message = sd_bus_message_unref(c->message);
+        }
         if (!from) {
                 snprintf(text, sizeof(text), "No discouraged product (%s) is installed.",
                          m->config->discouraged ? m->config->discouraged : "none configured");
@@ -239,7 +251,13 @@ static void start_authorized(sd_bus_message *msg, void *userdata, bool allowed, 
         }
         (void) sd_bus_reply_method_return(msg, "to", j->id, j->path);
 out:
+        sd_bus_message_unref(c->message);
         free(c);
+}
+
+static void start_after_detect(Manager *m, void *userdata) {
+        Call *c = userdata;
+        start_authorized(c->message, c, true, NULL);
 }
 
 static int authorize(sd_bus_message *msg, const char *action, PolkitCallback cb, Call *c) {

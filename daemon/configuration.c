@@ -278,16 +278,17 @@ static int handler(void *user, const char *section, const char *name, const char
 int config_parse_file(AvmConfig *c, const char *path, char *error, size_t error_size) {
         _cleanup_free_ char *data = NULL;
         ParseContext ctx = { .config = c };
+        size_t size = 0;
         int r;
 
-        r = read_file_bounded(path, CONFIG_MAX_FILE_SIZE, &data, NULL);
+        r = read_file_bounded(path, CONFIG_MAX_FILE_SIZE, &data, &size);
         if (r == -ENOENT)
                 return 0;
         if (r < 0) {
                 snprintf(error, error_size, "%s: %s", path, r == -EFBIG ? "file too large" : strerror(-r));
                 return r;
         }
-        if (memchr(data, 0, strlen(data) + 1) != data + strlen(data)) {
+        if (strlen(data) != size) {
                 snprintf(error, error_size, "%s: contains NUL bytes", path);
                 return -EBADMSG;
         }

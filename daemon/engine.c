@@ -97,7 +97,7 @@ static void engine_finish(Job *j, const char *result) {
         monitor_stop(m);
         snprintf(text, sizeof(text), "Migration %s → %s %s.", j->from, j->to, result);
         set_status(j, text);
-        log_event(AVM_MID_JOB_FINISHED, streq(result, "completed") ? LOG_INFO : LOG_WARNING, NULL,
+        log_event(AVM_MID_JOB_FINISHED, streq(result, "completed") ? LOG_INFO : LOG_WARNING, j->id,
                   "Job %" PRIu64 " (%s → %s) finished: %s%s%s", j->id, j->from, j->to, result, j->last_error[0] ? ": " : "",
                   j->last_error);
         bus_emit_job_removed(j);
@@ -185,8 +185,8 @@ static void apply_step_data(Job *j, json_object *data, bool *skipped) {
         if (j->step == STEP_HANDOVER && json_object_object_get_ex(data, "gap_usec", &v)) {
                 j->gap_usec = (uint64_t) json_object_get_int64(v);
                 j->manager->gap_usec = j->gap_usec;
-                log_event(AVM_MID_HANDOVER, LOG_INFO, NULL, "Real-time protection handed over from %s to %s; gap %" PRIu64 " µs.",
-                          j->from, j->to, j->gap_usec);
+                log_event(AVM_MID_HANDOVER, LOG_INFO, j->id,
+                          "Real-time protection handed over from %s to %s; gap %" PRIu64 " µs.", j->from, j->to, j->gap_usec);
         }
 }
 
@@ -198,7 +198,7 @@ static void step_failed(Job *j, StepId s, int error, const char *msg) {
         snprintf(j->steps[s].result, sizeof(j->steps[s].result), "failed");
         j->steps[s].finished_usec = now_usec(CLOCK_REALTIME);
         record_error(j, text);
-        log_event(AVM_MID_STEP_FAILED, LOG_ERR, NULL, "Job %" PRIu64 " step %s failed: %s", j->id, step_to_string(s), text);
+        log_event(AVM_MID_STEP_FAILED, LOG_ERR, j->id, "Job %" PRIu64 " step %s failed: %s", j->id, step_to_string(s), text);
         job_timeline(j, "step-failed", step_to_string(s), text);
         bus_emit_step_finished(j, s, "failed");
 
@@ -246,6 +246,15 @@ static void on_step_done(Worker *w, int error, const char *message, json_object 
                 j->inhibit_fd = safe_close_fd(j->inhibit_fd);
         if (error < 0 && j->cancel_requested) {
                 step_failed(j, s, -ECANCELED, "cancelled on request");
+                return;
+        }
+        if (error == -ECHILD && j->attempts < MAX_STEP_ATTEMPTS) {
+                /* The worker died (crash, OOM kill, someone's kill -9): steps are
+                 * idempotent, so check and run the step again. */
+                log_warning("Job %" PRIu64 ": %s; running step %s again.", j->id, message ? message : "worker died",
+                            step_to_string(s));
+                job_timeline(j, "worker-died-retrying", step_to_string(s), message);
+                engine_next(j);
                 return;
         }
         if (error < 0) {
@@ -368,7 +377,7 @@ static void on_rollback_done(Worker *w, int error, const char *message, json_obj
                 restored = json_object_get_boolean(v);
         if (error < 0) {
                 record_error(j, message ? message : "rollback failed");
-                log_event(AVM_MID_UNPROTECTED, LOG_CRIT, NULL, "Job %" PRIu64 ": rollback failed: %s", j->id,
+                log_event(AVM_MID_UNPROTECTED, LOG_CRIT, j->id, "Job %" PRIu64 ": rollback failed: %s", j->id,
                           message ? message : strerror(-error));
                 engine_finish(j, "failed");
                 return;
@@ -438,7 +447,7 @@ int engine_start(Manager *m, Product *from, Product *to, bool force, bool dry_ru
         m->last_error[0] = 0;
         m->last_result[0] = 0;
         (void) bus_job_add(j);
-        log_event(AVM_MID_JOB_STARTED, LOG_INFO, NULL, "Job %" PRIu64 " started: %s → %s%s.", j->id, j->from, j->to,
+        log_event(AVM_MID_JOB_STARTED, LOG_INFO, j->id, "Job %" PRIu64 " started: %s → %s%s.", j->id, j->from, j->to,
                   dry_run ? " (dry run)" : "");
         monitor_start(m);
         manager_changed(m);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "paths.h"
 #include "util.h"
+#include "worker.h"
 
 #define RUN_MAX_ENV 256
 
@@ -210,6 +211,8 @@ EXPORT int avm_host_run(AvmHost *host, const char *const argv[], const char *con
                 _exit(127);
         }
         close(pipefd[1]);
+        (void) setpgid(pid, pid); /* also here: no race with the record below */
+        worker_record_run(pid);
 
         deadline = timeout_usec ? now_usec(CLOCK_MONOTONIC) + timeout_usec : 0;
         for (;;) {
@@ -223,6 +226,7 @@ EXPORT int avm_host_run(AvmHost *host, const char *const argv[], const char *con
                         if (now >= deadline) {
                                 kill_group(pid);
                                 (void) waitpid(pid, NULL, 0);
+                                worker_clear_run();
                                 close(pipefd[0]);
                                 avm_host_error(host, "%s timed out", argv[0]);
                                 return -ETIME;
@@ -234,6 +238,7 @@ EXPORT int avm_host_run(AvmHost *host, const char *const argv[], const char *con
                         r = -errno;
                         kill_group(pid);
                         (void) waitpid(pid, NULL, 0);
+                        worker_clear_run();
                         close(pipefd[0]);
                         return r;
                 }
@@ -255,8 +260,11 @@ EXPORT int avm_host_run(AvmHost *host, const char *const argv[], const char *con
         close(pipefd[0]);
 
         while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
+                if (errno != EINTR) {
+                        worker_clear_run();
                         return -errno;
+                }
+        worker_clear_run();
         out[n] = 0;
         *ret = (AvmRunResult){
                 .exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -48,7 +49,7 @@ int log_internal(int level, int error, const char *format, ...) {
         return -error;
 }
 
-void log_event(const char *message_id, int level, const char *job_id, const char *format, ...) {
+void log_event(const char *message_id, int level, uint64_t job_id, const char *format, ...) {
         char buf[2048];
         va_list ap;
 
@@ -58,7 +59,7 @@ void log_event(const char *message_id, int level, const char *job_id, const char
 
         if (journal)
                 (void) sd_journal_send("MESSAGE=%s", buf, "MESSAGE_ID=%s", message_id, "PRIORITY=%d", level,
-                                       "AVMIGRATE_JOB_ID=%s", job_id ? job_id : "", "SYSLOG_IDENTIFIER=avmigrated", NULL);
+                                       "AVMIGRATE_JOB_ID=%" PRIu64, job_id, "SYSLOG_IDENTIFIER=avmigrated", NULL);
         else
                 log_internal(level, 0, "%s", buf);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdint.h>
 #include <syslog.h>
 
 /* Logging to stderr; under systemd (JOURNAL_STREAM set) lines carry a "<N>"
@@ -25,8 +26,7 @@ int log_internal(int level, int error, const char *format, ...) __attribute__((f
 #define log_oom() log_internal(LOG_ERR, ENOMEM, "Out of memory.")
 
 /* A structured journal event with a MESSAGE_ID from our catalog. */
-void log_event(const char *message_id, int level, const char *job_id, const char *format, ...)
-        __attribute__((format(printf, 4, 5)));
+void log_event(const char *message_id, int level, uint64_t job_id, const char *format, ...) __attribute__((format(printf, 4, 5)));
 
 /* MESSAGE_IDs, described in docs/avmigrate.catalog (journalctl -x). */
 #define AVM_MID_JOB_STARTED "5a3f0c1e7d2b4f6a9e1c3b5d7f9a0b21"

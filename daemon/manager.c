@@ -292,6 +292,14 @@ static int detect_child(int fd, void *userdata) {
         return 0;
 }
 
+static void notify_waiters(Manager *m) {
+        unsigned n = m->n_detect_waiters;
+
+        m->n_detect_waiters = 0;
+        for (unsigned i = 0; i < n; i++)
+                m->detect_waiters[i].cb(m, m->detect_waiters[i].userdata);
+}
+
 static void on_detect_done(Worker *w, int error, const char *message, json_object *data, void *userdata) {
         Manager *m = userdata;
         bool any = false;
@@ -300,6 +308,7 @@ static void on_detect_done(Worker *w, int error, const char *message, json_objec
         log_debug("Detection finished: %s", data ? json_object_to_json_string(data) : strerror(error < 0 ? -error : 0));
         if (error < 0 || !data) {
                 log_warning("Product detection failed: %s", message ? message : strerror(-error));
+                notify_waiters(m);
                 return;
         }
         for (size_t i = 0; i < m->products.n; i++) {
@@ -318,6 +327,7 @@ static void on_detect_done(Worker *w, int error, const char *message, json_objec
         }
         m->protected_ = any;
         manager_changed(m);
+        notify_waiters(m);
 }
 
 void manager_detect(Manager *m) {
@@ -328,6 +338,18 @@ void manager_detect(Manager *m) {
         r = worker_start(m->event, "detect", DETECT_TIMEOUT_USEC, detect_child, m, NULL, on_detect_done, m, &m->detect_worker);
         if (r < 0)
                 log_warning_errno(r, "Cannot start product detection: %m");
+}
+
+int manager_detect_then(Manager *m, void (*cb)(Manager *m, void *userdata), void *userdata) {
+        if (m->n_detect_waiters >= ELEMENTSOF(m->detect_waiters))
+                return -EBUSY;
+        manager_detect(m);
+        if (!m->detect_worker)
+                return -ECHILD;
+        m->detect_waiters[m->n_detect_waiters].cb = cb;
+        m->detect_waiters[m->n_detect_waiters].userdata = userdata;
+        m->n_detect_waiters++;
+        return 0;
 }
 
 static int setup_plugins(Manager *m) {

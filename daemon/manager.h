@@ -40,6 +40,11 @@ struct Manager {
         unsigned deferrals_used;
 
         Worker *detect_worker;
+        struct {
+                void (*cb)(Manager *m, void *userdata);
+                void *userdata;
+        } detect_waiters[8];
+        unsigned n_detect_waiters;
         Worker *monitor_worker;
         sd_event_source *monitor_timer;
         sd_event_source *emit_defer, *emit_timer;
@@ -64,4 +69,6 @@ const char *manager_state(Manager *m);
 void manager_snapshot(Manager *m, PropertySnapshot *s);
 int manager_save(Manager *m);
 void manager_detect(Manager *m);
+/* Runs detection (or joins the one running) and calls cb when it is done. */
+int manager_detect_then(Manager *m, void (*cb)(Manager *m, void *userdata), void *userdata);
 void manager_set_status(Manager *m, const char *text);

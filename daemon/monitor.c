@@ -58,7 +58,7 @@ static void on_sample(Worker *w, int error, const char *message, json_object *da
                         if (json_object_array_length(j->samples) < MONITOR_MAX_SAMPLES)
                                 json_object_array_add(j->samples, json_object_get(data));
                         if (!prot && !report_sample_in_gap(j, data))
-                                log_event(AVM_MID_UNPROTECTED, LOG_WARNING, NULL,
+                                log_event(AVM_MID_UNPROTECTED, LOG_WARNING, j->id,
                                           "Job %" PRIu64
                                           ": no product's real-time protection is active "
                                           "(outside a measured handover gap).",

@@ -378,6 +378,18 @@ static int test_remove(AvmHost *host, const char *const names[], bool purge) {
 
 /* ---- dpkg / rpm ---- */
 
+/* A package operation killed half-way (daemon or worker killed, power loss)
+ * leaves dpkg "interrupted"; apt then refuses everything. Finish the pending
+ * configuration first: idempotent and cheap when nothing is pending. */
+static int dpkg_recover(AvmHost *host) {
+        const char *argv[] = { "/usr/bin/dpkg", "--configure", "-a", NULL };
+        const char *env[] = { "DEBIAN_FRONTEND=noninteractive", NULL };
+
+        if (access(argv[0], X_OK) < 0)
+                return 0;
+        return run_checked(host, "dpkg --configure -a", argv, env);
+}
+
 static int dpkg_query(AvmHost *host, const char *name, char *version, size_t version_size) {
         const char *argv[] = { "/usr/bin/dpkg-query", "-W", "-f=${Status}\t${Version}", name, NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
@@ -492,6 +504,9 @@ _public_ int avm_host_package_install(AvmHost *host, const char *const names[], 
                 return test_install(host, names, file);
 
         if (b == PKG_BACKEND_DPKG) {
+                r = dpkg_recover(host);
+                if (r < 0)
+                        return r;
                 argv[k++] = "/usr/bin/apt-get";
                 argv[k++] = "install";
                 argv[k++] = "-y";
@@ -548,6 +563,9 @@ _public_ int avm_host_package_remove(AvmHost *host, const char *const names[], b
                 return test_remove(host, installed, purge);
 
         if (b == PKG_BACKEND_DPKG) {
+                int r2 = dpkg_recover(host);
+                if (r2 < 0)
+                        return r2;
                 argv[k++] = "/usr/bin/apt-get";
                 argv[k++] = purge ? "purge" : "remove";
                 argv[k++] = "-y";

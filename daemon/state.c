@@ -286,7 +286,7 @@ int state_load_job(Manager *m, Job **ret, char *corrupt_path, size_t corrupt_siz
         if (why[0]) {
                 job_free(j);
                 r = move_aside(path, corrupt_path, corrupt_size);
-                log_event(AVM_MID_STATE_CORRUPT, LOG_ERR, NULL, "State file %s is corrupt (%s); moved aside to %s.", path, why,
+                log_event(AVM_MID_STATE_CORRUPT, LOG_ERR, 0, "State file %s is corrupt (%s); moved aside to %s.", path, why,
                           r < 0 ? "(failed)" : corrupt_path);
                 return 0;
         }

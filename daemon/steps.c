@@ -221,9 +221,32 @@ static int step_verify_replacement(OpContext *c, Product *to) {
         return 0;
 }
 
-static int step_remove(OpContext *c, Product *from) {
+/* After the handover the replacement must protect before anything else
+ * happens — also when the job resumes after a reboot that did not bring its
+ * real-time protection back. */
+static int ensure_protecting(OpContext *c, Product *to) {
+        AvmStatus st;
+        int r;
+
+        r = op_status(c, to, &st);
+        if (r < 0)
+                return r;
+        if (st.realtime)
+                return 0;
+        op_event(c, "replacement-not-protecting", to->plugin->id, st.detail);
+        r = op_set_realtime(c, to, true);
+        if (r < 0)
+                return r;
+        return op_verify_protecting(c, to);
+}
+
+static int step_remove(OpContext *c, Product *from, Product *to) {
         AvmDetection d;
-        int r = 0;
+        int r;
+
+        r = ensure_protecting(c, to);
+        if (r < 0)
+                return r;
 
         for (unsigned attempt = 1; attempt <= UNINSTALL_ATTEMPTS; attempt++) {
                 r = op_detect(c, from, &d);
@@ -248,6 +271,9 @@ static int step_verify_final(OpContext *c, Product *from, Product *to) {
         AvmStatus st;
         int r;
 
+        r = ensure_protecting(c, to);
+        if (r < 0)
+                return r;
         r = op_detect(c, from, &d);
         if (r < 0)
                 return r;
@@ -289,7 +315,7 @@ int steps_run_child(int fd, void *userdata) {
         case STEP_HANDOVER:
                 return handover_run(&c, from, to, j->overlap);
         case STEP_REMOVE:
-                return step_remove(&c, from);
+                return step_remove(&c, from, to);
         case STEP_VERIFY_FINAL:
                 return step_verify_final(&c, from, to);
         default:

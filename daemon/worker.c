@@ -14,13 +14,20 @@
 
 #define WORKER_MSG_MAX (64u * 1024u)
 #define WORKER_GRACE_USEC (5 * USEC_PER_SEC)
+#define ORPHAN_POLL_USEC (250 * USEC_PER_MSEC)
+#define ORPHAN_WAIT_USEC (10 * 60 * USEC_PER_SEC)
+#define STALE_ORPHAN_WAIT_USEC (60 * USEC_PER_SEC)
+
+const char *worker_current;
 
 struct Worker {
         char name[64];
         pid_t pid;
         int fd;
         sd_event *event;
-        sd_event_source *io, *child, *timeout, *kill_timer;
+        sd_event_source *io, *child, *timeout, *kill_timer, *orphan_timer;
+        pid_t orphan;
+        uint64_t orphan_deadline;
         WorkerMessage on_message;
         WorkerDone on_done;
         void *userdata;
@@ -61,6 +68,69 @@ static void pidfile_path(const char *name, char *buf, size_t size) {
         (void) state_path(buf, size, n);
 }
 
+static void runfile_path(const char *name, char *buf, size_t size) {
+        char n[96];
+        snprintf(n, sizeof(n), "worker-%s.run", name);
+        (void) state_path(buf, size, n);
+}
+
+void worker_record_run(pid_t pgid) {
+        char path[PATH_MAX], buf[32];
+
+        if (!worker_current)
+                return;
+        runfile_path(worker_current, path, sizeof(path));
+        snprintf(buf, sizeof(buf), "%d\n", (int) pgid);
+        (void) write_file_atomic(path, buf, strlen(buf), 0600);
+}
+
+void worker_clear_run(void) {
+        char path[PATH_MAX];
+
+        if (!worker_current)
+                return;
+        runfile_path(worker_current, path, sizeof(path));
+        (void) unlink(path);
+}
+
+static pid_t read_pid_file(const char *path) {
+        _cleanup_free_ char *s = NULL;
+        uint64_t pid;
+
+        if (read_file_bounded(path, 32, &s, NULL) < 0)
+                return 0;
+        s[strcspn(s, "\n")] = 0;
+        if (parse_uint64(s, &pid) < 0 || pid <= 1 || pid >= INT_MAX)
+                return 0;
+        return (pid_t) pid;
+}
+
+/* Alive and not a zombie (an orphan's parent may never reap it). */
+static bool process_running(pid_t pid) {
+        char path[64], *p;
+        _cleanup_free_ char *stat = NULL;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        if (read_file_bounded(path, 4096, &stat, NULL) < 0)
+                return false;
+        p = strrchr(stat, ')');
+        return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* The program a dead worker was running, if it still runs. */
+static pid_t orphan_of(const char *name) {
+        char path[PATH_MAX];
+        pid_t pid;
+
+        runfile_path(name, path, sizeof(path));
+        pid = read_pid_file(path);
+        if (pid <= 0 || !process_running(pid)) {
+                (void) unlink(path);
+                return 0;
+        }
+        return pid;
+}
+
 void worker_kill_stale(void) {
         static const char *const names[] = { "step", "monitor", "detect" };
 
@@ -69,6 +139,22 @@ void worker_kill_stale(void) {
                 _cleanup_free_ char *s = NULL;
                 uint64_t pgid;
 
+                pid_t orphan = orphan_of(names[i]);
+
+                if (orphan > 0) {
+                        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + STALE_ORPHAN_WAIT_USEC;
+
+                        log_notice("A program started by the previous instance (pid %d) still runs; waiting for it.", (int) orphan);
+                        while (process_running(orphan) && now_usec(CLOCK_MONOTONIC) < deadline)
+                                (void) usleep(ORPHAN_POLL_USEC);
+                        if (process_running(orphan)) {
+                                log_warning("Killing process group %d, still running after %" PRIu64 " s.", (int) orphan,
+                                            STALE_ORPHAN_WAIT_USEC / USEC_PER_SEC);
+                                (void) kill(-orphan, SIGKILL);
+                        }
+                        runfile_path(names[i], path, sizeof(path));
+                        (void) unlink(path);
+                }
                 pidfile_path(names[i], path, sizeof(path));
                 if (read_file_bounded(path, 32, &s, NULL) < 0)
                         continue;
@@ -93,6 +179,7 @@ static void finish(Worker *w) {
         w->io = sd_event_source_disable_unref(w->io);
         w->timeout = sd_event_source_disable_unref(w->timeout);
         w->kill_timer = sd_event_source_disable_unref(w->kill_timer);
+        w->orphan_timer = sd_event_source_disable_unref(w->orphan_timer);
 
         error = w->error;
         msg = w->message;
@@ -162,6 +249,24 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
+static int on_orphan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Worker *w = userdata;
+        char path[PATH_MAX];
+
+        if (process_running(w->orphan) && now_usec(CLOCK_MONOTONIC) < w->orphan_deadline)
+                return sd_event_source_set_time_relative(s, ORPHAN_POLL_USEC) < 0 ?
+                        0 :
+                        sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (process_running(w->orphan)) {
+                log_warning("Killing process group %d left by worker '%s'.", (int) w->orphan, w->name);
+                (void) kill(-w->orphan, SIGKILL);
+        }
+        runfile_path(w->name, path, sizeof(path));
+        (void) unlink(path);
+        finish(w);
+        return 0;
+}
+
 static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
         Worker *w = userdata;
         char path[PATH_MAX];
@@ -177,6 +282,17 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
                 w->error = si->si_status == 0 ? -EPROTO : -ECHILD;
                 snprintf(w->message, sizeof(w->message), "worker '%s' exited with status %d without a result", w->name,
                          si->si_status);
+        }
+        /* A worker that died while running a program (apt, dpkg, a vendor
+         * uninstaller) leaves it running in its own process group: let it
+         * finish before anything else touches the products (bounded). */
+        w->orphan = orphan_of(w->name);
+        if (w->orphan > 0) {
+                log_notice("Worker '%s' is gone but pid %d it started still runs; waiting for it.", w->name, (int) w->orphan);
+                w->orphan_deadline = now_usec(CLOCK_MONOTONIC) + ORPHAN_WAIT_USEC;
+                if (sd_event_add_time_relative(w->event, &w->orphan_timer, CLOCK_MONOTONIC, ORPHAN_POLL_USEC, 0, on_orphan_timer,
+                                               w) >= 0)
+                        return 0;
         }
         finish(w);
         return 0;
@@ -257,6 +373,7 @@ int worker_start(sd_event *e, const char *name, uint64_t timeout_usec, WorkerFun
         }
         if (w->pid == 0) {
                 close(pair[0]);
+                worker_current = w->name;
                 child_main(pair[1], f, fdata);
         }
         close(pair[1]);
@@ -296,6 +413,7 @@ Worker *worker_free(Worker *w) {
         sd_event_source_disable_unref(w->child);
         sd_event_source_disable_unref(w->timeout);
         sd_event_source_disable_unref(w->kill_timer);
+        sd_event_source_disable_unref(w->orphan_timer);
         if (w->fd >= 0)
                 close(w->fd);
         json_object_put(w->data);

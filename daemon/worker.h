@@ -2,6 +2,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
 /* A forked process that runs one plugin operation (or one step's worth of
@@ -30,5 +31,14 @@ const char *worker_name(Worker *w);
 void worker_send(int fd, const char *key, const char *value);
 void worker_send_json(int fd, const char *key, json_object *o);
 
-/* Kills worker process groups left behind by a previous daemon instance. */
+/* Kills worker process groups left behind by a previous daemon instance,
+ * after letting a package manager they started finish (bounded). */
 void worker_kill_stale(void);
+
+/* Child side: the worker's name, and the process group of the program it is
+ * running through avm_host_run(), recorded so that if the worker dies the
+ * daemon waits for that program (a package manager must not be cut off
+ * half-way) instead of racing it. */
+extern const char *worker_current;
+void worker_record_run(pid_t pgid);
+void worker_clear_run(void);

@@ -686,12 +686,17 @@ static int onacc_start(AvmHost *host, const char *sock) {
         r = onacc_dropin(host, conf);
         if (r < 0)
                 return r;
+        /* Enabled too, so on-access protection comes back after a reboot. */
+        r = avm_host_unit_control(host, CLAMONACC_UNIT, "enable");
+        if (r < 0)
+                return r;
         return avm_host_unit_control(host, CLAMONACC_UNIT, "restart");
 }
 
 static int onacc_stop(AvmHost *host) {
         if (mode_is_exec(host, "ClamonaccMode"))
                 return stop_detached(host, "clamonacc");
+        (void) avm_host_unit_control(host, CLAMONACC_UNIT, "disable");
         return avm_host_unit_control(host, CLAMONACC_UNIT, "stop");
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# kill -9 of avmigrated during a step, restart, and the job must end completed
-# or rolled back, never unprotected, never a step applied twice.
-# Usage: test-crash.sh STEP [stop-first]
+# kill -9 of avmigrated (or, with "worker", of the step's worker process)
+# during a step; the job must end completed or rolled back, never
+# unprotected, never a step applied twice.
+# Usage: test-crash.sh STEP [stop-first|worker]
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -35,12 +36,18 @@ start_job >/dev/null
 wait_step "$step"
 sleep 0.4
 check "$step/$mode: daemon was inside the step" [ "$(prop Step)" = "$step" ]
-avm-testenv daemon-kill
-check "$step/$mode: job.json survives the crash" [ -s "$AVM_TESTENV_DIR/state/job.json" ]
-
-# Delays off so the resumed job runs at normal speed.
-rm -f "$AVM_PRODUCTS"/test-*/delay-*
-avm-testenv daemon-start
+if [ "$mode" = worker ]; then
+        wpid=$(cat "$AVM_TESTENV_DIR/state/worker-step.pid")
+        check "$step/$mode: a step worker runs" kill -0 "$wpid"
+        rm -f "$AVM_PRODUCTS"/test-*/delay-*
+        kill -KILL "$wpid"
+else
+        avm-testenv daemon-kill
+        check "$step/$mode: job.json survives the crash" [ -s "$AVM_TESTENV_DIR/state/job.json" ]
+        # Delays off so the resumed job runs at normal speed.
+        rm -f "$AVM_PRODUCTS"/test-*/delay-*
+        avm-testenv daemon-start
+fi
 wait_finished
 state=$(prop State)
 check "$step/$mode: ends completed or rolled back" [ "$state" = completed ] || [ "$state" = rolled-back ]
@@ -50,7 +57,12 @@ check "$step/$mode: a product protects" some_product_protecting
 check "$step/$mode: install applied at most once" [ "$(count_ops test-new 'install end')" -le 1 ]
 check "$step/$mode: uninstall applied at most once" [ "$(count_ops test-old 'uninstall end')" -le 1 ]
 check "$step/$mode: report never unprotected outside a gap" [ "$(report_field 'r["summary"]["unprotected_outside_gap"]')" = 0 ]
-check "$step/$mode: report shows the resume" [ "$(report_field 'any(e["event"]=="resumed-after-restart" for e in r["timeline"])')" = True ]
+if [ "$mode" = worker ]; then
+        check "$step/$mode: the step ran again" [ "$(report_field 'any(e["event"]=="worker-died-retrying" for e in r["timeline"])')" = True ]
+        check "$step/$mode: and the job completed" [ "$state" = completed ]
+else
+        check "$step/$mode: report shows the resume" [ "$(report_field 'any(e["event"]=="resumed-after-restart" for e in r["timeline"])')" = True ]
+fi
 check "$step/$mode: history has exactly one record" [ "$(grep -c . "$AVM_TESTENV_DIR/state/history.jsonl")" = 1 ]
 if [ "$state" = completed ]; then
         check "$step/$mode: old product gone" not installed test-old

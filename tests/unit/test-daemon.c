@@ -80,6 +80,20 @@ static void test_config(void) {
         CHECK(parse_text("[Product ../../etc]\nA=b\n", NULL, error, sizeof(error)) < 0);
         CHECK(parse_text("Key=outside\n", NULL, error, sizeof(error)) < 0);
         CHECK(strstr(error, "outside of a section") != NULL);
+        {
+                /* A NUL byte in a file is refused, not silently cut off. */
+                char path[PATH_MAX + 64];
+                AvmConfig *c2 = config_new();
+                FILE *f;
+
+                snprintf(path, sizeof(path), "%s/nul.conf", tmpdir);
+                f = fopen(path, "we");
+                fwrite("[Manager]\nMaxDeferrals=1\0\nBogus=1\n", 1, 35, f);
+                fclose(f);
+                CHECK(config_parse_file(c2, path, error, sizeof(error)) < 0 && strstr(error, "NUL") != NULL);
+                config_free(c2);
+                (void) unlink(path);
+        }
 }
 
 static time_t local_time(int wday_from_sunday, int hour, int min) {

@@ -57,6 +57,9 @@ int main(void) {
               strcmp(cap, "7.15.1") == 0);
         CHECK(generic_match(": (.+) FOUND$", "/x: Eicar FOUND\n", cap, sizeof cap) == 1 && strcmp(cap, "Eicar") == 0);
         CHECK(generic_match("rfm-state=false", "rfm-state=true", NULL, 0) == 0);
+        /* Regexes whose compilation would explode (nested repeats) are refused. */
+        CHECK(generic_match("(.++)", "x", NULL, 0) == -EINVAL);
+        CHECK(generic_match("((a{255}){255}){255}", "a", NULL, 0) == -EINVAL);
         CHECK(generic_match("([", "x", NULL, 0) == -EINVAL);
         CHECK(generic_code_in((int[]){ 0, 2 }, 2, 2) && !generic_code_in((int[]){ 0, 2 }, 2, 1));
 
