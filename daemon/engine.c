@@ -82,6 +82,7 @@ static void engine_finish(Job *j, const char *result) {
         j->worker = worker_free(j->worker);
         if (streq(result, "completed"))
                 engine_set_progress(j, 100);
+        monitor_close_restart_gaps(j, (int64_t) now_usec(CLOCK_MONOTONIC));
         job_timeline(j, "finished", NULL, result);
         job_persist(j);
 
@@ -469,6 +470,18 @@ void engine_resume_after_restart(Manager *m, Job *j) {
                 j->state = JOB_RUNNING;
                 engine_finish(j, j->result);
                 return;
+        }
+        /* After a crash or power loss the products' own services may still be
+         * starting: measure that window as a gap of its own until the monitor
+         * first sees protection again, instead of hiding it. */
+        {
+                json_object *g = json_object_new_object();
+                json_object_object_add(g, "step", json_object_new_string("restart"));
+                json_object_object_add(g, "reason", json_object_new_string("daemon restarted; waiting for real-time protection"));
+                json_object_object_add(g, "start_mono", json_object_new_int64((int64_t) now_usec(CLOCK_MONOTONIC)));
+                json_object_object_add(g, "end_mono", json_object_new_int64(0));
+                json_object_object_add(g, "usec", json_object_new_int64(0));
+                json_object_array_add(j->gaps, g);
         }
         monitor_start(m);
         manager_changed(m);

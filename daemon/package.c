@@ -390,7 +390,7 @@ static int dpkg_recover(AvmHost *host) {
         return run_checked(host, "dpkg --configure -a", argv, env);
 }
 
-static int dpkg_query(AvmHost *host, const char *name, char *version, size_t version_size) {
+static int dpkg_query(AvmHost *host, const char *name, char *version, size_t version_size, bool present_only) {
         const char *argv[] = { "/usr/bin/dpkg-query", "-W", "-f=${Status}\t${Version}", name, NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
         const char *tab;
@@ -417,6 +417,16 @@ static int dpkg_query(AvmHost *host, const char *name, char *version, size_t ver
                 return -EBADMSG;
         }
         /* Status is "want flag status", e.g. "install ok installed", "deinstall ok config-files". */
+        if (present_only) {
+                /* For removal: anything dpkg still has files of, including a
+                 * package whose removal was interrupted ("half-installed",
+                 * "half-configured", "unpacked", "triggers-*"). */
+                size_t n = (size_t) (tab - r.output);
+                return !((n >= strlen(" not-installed") &&
+                          strncmp(tab - strlen(" not-installed"), " not-installed", strlen(" not-installed")) == 0) ||
+                         (n >= strlen(" config-files") &&
+                          strncmp(tab - strlen(" config-files"), " config-files", strlen(" config-files")) == 0));
+        }
         if ((size_t) (tab - r.output) < strlen(" installed") ||
             strncmp(tab - strlen(" installed"), " installed", strlen(" installed")) != 0)
                 return 0;
@@ -469,7 +479,7 @@ _public_ int avm_host_package_query(AvmHost *host, const char *name, char *versi
                 version[0] = '\0';
         switch (b) {
         case PKG_BACKEND_DPKG:
-                return dpkg_query(host, name, version, version_size);
+                return dpkg_query(host, name, version, version_size, false);
         case PKG_BACKEND_RPM:
                 return rpm_query(host, name, version, version_size);
         case PKG_BACKEND_TEST:
@@ -547,7 +557,8 @@ _public_ int avm_host_package_remove(AvmHost *host, const char *const names[], b
 
         /* Idempotent: only remove what is installed (apt/dnf fail on unknown names). */
         for (size_t i = 0; i < n; i++) {
-                r = avm_host_package_query(host, names[i], NULL, 0);
+                r = b == PKG_BACKEND_DPKG ? dpkg_query(host, names[i], NULL, 0, true) :
+                                            avm_host_package_query(host, names[i], NULL, 0);
                 if (r < 0)
                         return r;
                 if (r > 0)
