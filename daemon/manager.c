@@ -40,6 +40,7 @@ Manager *manager_free(Manager *m) {
         worker_free(m->detect_worker);
         worker_free(m->monitor_worker);
         sd_event_source_disable_unref(m->monitor_timer);
+        sd_event_source_disable_unref(m->redetect_timer);
         sd_event_source_disable_unref(m->emit_defer);
         sd_event_source_disable_unref(m->emit_timer);
         sd_event_source_disable_unref(m->exit_timer);
@@ -292,6 +293,33 @@ static int detect_child(int fd, void *userdata) {
         return 0;
 }
 
+static int on_redetect(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        m->redetect_timer = sd_event_source_disable_unref(m->redetect_timer);
+        manager_detect(m);
+        return 0;
+}
+
+/* Products installed but nothing protecting, typically at boot while the
+ * vendors' services still start: look again a few times with backoff
+ * (2, 4, 8, 16, 32 s), then stay quiet — idle costs no wake-ups. */
+static void schedule_redetect(Manager *m, bool protected_) {
+        bool installed = false;
+
+        for (size_t i = 0; i < m->products.n; i++)
+                installed = installed || m->products.items[i].installed;
+        if (protected_ || !installed || job_active(m->job)) {
+                m->redetects = 0;
+                return;
+        }
+        if (m->redetects >= 5 || m->redetect_timer)
+                return;
+        (void) sd_event_add_time_relative(m->event, &m->redetect_timer, CLOCK_MONOTONIC, (USEC_PER_SEC * 2) << m->redetects, 0,
+                                          on_redetect, m);
+        m->redetects++;
+}
+
 static void notify_waiters(Manager *m) {
         unsigned n = m->n_detect_waiters;
 
@@ -328,6 +356,7 @@ static void on_detect_done(Worker *w, int error, const char *message, json_objec
         m->protected_ = any;
         manager_changed(m);
         notify_waiters(m);
+        schedule_redetect(m, any);
 }
 
 void manager_detect(Manager *m) {

@@ -45,6 +45,8 @@ struct Manager {
                 void *userdata;
         } detect_waiters[8];
         unsigned n_detect_waiters;
+        unsigned redetects; /* re-detections after an unprotected result */
+        sd_event_source *redetect_timer;
         Worker *monitor_worker;
         sd_event_source *monitor_timer;
         sd_event_source *emit_defer, *emit_timer;
