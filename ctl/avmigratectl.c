@@ -881,6 +881,21 @@ static void monitor_emit_json(json_object *o) {
         fflush(stdout);
 }
 
+/* A monitor JSON line for a job signal with two string arguments. */
+static int monitor_job_signal_json(const char *signal, uint64_t id, const char *k1, const char *v1, const char *k2, const char *v2) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "signal", json_object_new_string(signal));
+        json_object_object_add(o, "job", json_object_new_uint64(id));
+        json_object_object_add(o, k1, json_object_new_string(v1));
+        json_object_object_add(o, k2, json_object_new_string(v2));
+        monitor_emit_json(o);
+        json_object_put(o);
+        return 0;
+}
+
 _printf_(1, 2) static void monitor_line(const char *fmt, ...) {
         char prefix[64];
         va_list ap;
@@ -946,17 +961,9 @@ static int on_step_finished(sd_bus_message *m, void *userdata, sd_bus_error *ret
         }
 
         if (w->monitor) {
-                if (arg_json) {
-                        json_object *o = json_object_new_object();
-                        if (!o)
-                                return -ENOMEM;
-                        json_object_object_add(o, "signal", json_object_new_string("StepFinished"));
-                        json_object_object_add(o, "job", json_object_new_uint64(id));
-                        json_object_object_add(o, "step", json_object_new_string(step));
-                        json_object_object_add(o, "result", json_object_new_string(result));
-                        monitor_emit_json(o);
-                        json_object_put(o);
-                } else
+                if (arg_json)
+                        return monitor_job_signal_json("StepFinished", id, "step", step, "result", result);
+                else
                         monitor_line("job %" PRIu64 ": step %s %s", id, step, result);
                 return 0;
         }
@@ -990,17 +997,9 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         }
 
         if (w->monitor) {
-                if (arg_json) {
-                        json_object *o = json_object_new_object();
-                        if (!o)
-                                return -ENOMEM;
-                        json_object_object_add(o, "signal", json_object_new_string("JobRemoved"));
-                        json_object_object_add(o, "job", json_object_new_uint64(id));
-                        json_object_object_add(o, "path", json_object_new_string(path));
-                        json_object_object_add(o, "result", json_object_new_string(result));
-                        monitor_emit_json(o);
-                        json_object_put(o);
-                } else
+                if (arg_json)
+                        return monitor_job_signal_json("JobRemoved", id, "path", path, "result", result);
+                else
                         monitor_line("job %" PRIu64 " finished: %s (%s)", id, result, path);
                 return 0;
         }
