@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -44,7 +45,7 @@ int log_internal(int level, int error, const char *format, ...) {
         if (prefix)
                 fprintf(stderr, "<%d>%s\n", level, buf);
         else
-                fprintf(stderr, "avmigrated[%d]: %s\n", (int) getpid(), buf);
+                fprintf(stderr, "%s[%d]: %s\n", program_invocation_short_name, (int) getpid(), buf);
         errno = error;
         return -error;
 }

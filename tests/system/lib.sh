@@ -149,11 +149,22 @@ sys_poweroff() {
         sys_powercut
 }
 
-# Power loss: SIGKILL to the container's PID 1 takes down its whole PID
-# namespace at once; nspawn then exits and unmounts.
+# Power loss: every process of the container is stopped (SIGSTOP) first,
+# then SIGKILL to its PID 1 takes down the whole PID namespace; nspawn then
+# exits and unmounts. Without the stop, PID 1 dies a moment before the rest
+# and the daemon, still running, sees systemd vanish from the bus — no real
+# power cut does that. Builtins only ([ -ef ] compares the pid namespaces),
+# so the stop takes a few milliseconds.
 sys_powercut() {
+        local p
         [ -n "$SYS_NSPAWN_PID" ] || return 0
-        [ -n "$SYS_LEADER" ] && kill -KILL "$SYS_LEADER" 2>/dev/null
+        if [ -n "$SYS_LEADER" ] && [ -e "/proc/$SYS_LEADER/ns/pid" ]; then
+                for p in /proc/[0-9]*; do
+                        [ "${p#/proc/}" != "$SYS_LEADER" ] && [ "$p/ns/pid" -ef "/proc/$SYS_LEADER/ns/pid" ] &&
+                                kill -STOP "${p#/proc/}" 2>/dev/null
+                done
+                kill -KILL "$SYS_LEADER" 2>/dev/null
+        fi
         sys_wait_nspawn_exit 30 && return 0
         kill -KILL "$SYS_NSPAWN_PID" 2>/dev/null
         sys_wait_nspawn_exit 10
