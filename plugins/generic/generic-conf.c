@@ -202,12 +202,17 @@ int generic_split(const char *cmd, const char *path, char *buf, size_t buf_size,
  * 256-byte "(.++++…)" or "((a{99}){99}){99}" takes gigabytes (found by
  * tests/fuzz/fuzz-generic). Estimate the expanded size and refuse large
  * ones, and refuse adjacent duplication symbols ("a++", "a*{2}"), whose
- * meaning POSIX leaves undefined. */
+ * meaning POSIX leaves undefined. The estimate is only sound for the parse
+ * tree it walks, so anything regcomp() might group differently is refused
+ * too: unbalanced parentheses (glibc reads a stray ')' as a literal and
+ * "^^(a{0,63}){255}){255}){255}" took 20 s), nesting deeper than a product
+ * description needs, and back-references, which make regexec() exponential. */
 #define REGEX_EXPANDED_MAX 20000UL
-#define REGEX_DEPTH_MAX 32
+#define REGEX_DEPTH_MAX 8
 
-/* Cost of the expression at *p up to an unmatched ')' or the end; -E2BIG if too big or deep,
- * -EINVAL for adjacent duplication symbols. */
+/* Cost of the expression at *p up to the ')' closing this group (depth > 0) or the end
+ * (depth 0); -E2BIG if too big or deep, -EINVAL for adjacent duplication symbols,
+ * unbalanced parentheses or back-references. */
 static int regex_cost(const char **p, unsigned depth, unsigned long *ret) {
         unsigned long total = 0;
 
@@ -224,8 +229,9 @@ static int regex_cost(const char **p, unsigned depth, unsigned long *ret) {
                         if (r < 0)
                                 return r;
                         atom++;
-                        if (**p == ')')
-                                (*p)++;
+                        if (**p != ')')
+                                return -EINVAL; /* '(' never closed */
+                        (*p)++;
                 } else if (**p == '[') {
                         (*p)++;
                         if (**p == '^')
@@ -241,7 +247,9 @@ static int regex_cost(const char **p, unsigned depth, unsigned long *ret) {
                         }
                         if (**p == ']')
                                 (*p)++;
-                } else if (**p == '\\' && (*p)[1])
+                } else if (**p == '\\' && (*p)[1] >= '1' && (*p)[1] <= '9')
+                        return -EINVAL; /* back-reference */
+                else if (**p == '\\' && (*p)[1])
                         *p += 2;
                 else
                         (*p)++;
@@ -289,24 +297,17 @@ static int regex_cost(const char **p, unsigned depth, unsigned long *ret) {
                 if (total > REGEX_EXPANDED_MAX)
                         return -E2BIG;
         }
+        if (depth == 0 && **p == ')')
+                return -EINVAL; /* ')' without '(' */
         *ret = total;
         return 0;
 }
 
 static bool regex_bounded(const char *regex) {
+        const char *p = regex;
         unsigned long cost = 0;
 
-        for (const char *p = regex;;) {
-                unsigned long c;
-                if (regex_cost(&p, 0, &c) < 0)
-                        return false;
-                cost += c;
-                if (cost > REGEX_EXPANDED_MAX)
-                        return false;
-                if (!*p)
-                        return true;
-                p++; /* an unmatched ')': regcomp() decides */
-        }
+        return regex_cost(&p, 0, &cost) >= 0 && *p == '\0' && cost <= REGEX_EXPANDED_MAX;
 }
 
 int generic_match(const char *regex, const char *text, char *capture, size_t capture_size) {

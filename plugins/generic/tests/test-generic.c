@@ -61,6 +61,14 @@ int main(void) {
         CHECK(generic_match("(.++)", "x", NULL, 0) == -EINVAL);
         CHECK(generic_match("((a{255}){255}){255}", "a", NULL, 0) == -EINVAL);
         CHECK(generic_match("([", "x", NULL, 0) == -EINVAL);
+        /* Regression (tests/fuzz, 20 s in regcomp): a stray ')' defeated the cost estimate. */
+        CHECK(generic_match("^^(a{0,63}){255}){255}){255}", "a", NULL, 0) == -EINVAL);
+        CHECK(generic_match("(a", "a", NULL, 0) == -EINVAL);
+        CHECK(generic_match("a)", "a)", NULL, 0) == -EINVAL);
+        CHECK(generic_match("(a)\\1", "aa", NULL, 0) == -EINVAL);
+        CHECK(generic_match("(((((((((a)))))))))", "a", NULL, 0) == -EINVAL);
+        CHECK(generic_match("((((((((a))))))))", "a", NULL, 0) == 1);
+        CHECK(generic_match("[)(]x\\)", "(x)", NULL, 0) == 1);
         CHECK(generic_code_in((int[]){ 0, 2 }, 2, 2) && !generic_code_in((int[]){ 0, 2 }, 2, 1));
 
         /* names */
