@@ -60,3 +60,24 @@ bool plugin_definitions_too_old(AvmHost *host, int64_t age_sec);
  * max bytes, no NUL and no control bytes but \t \r \n, lines of at most
  * line_max bytes (0: any length), not empty unless allow_empty. */
 int plugin_text_check(const char *out, size_t size, size_t max, size_t line_max, bool allow_empty);
+
+/* Iterates over the lines of NUL-terminated text: returns 1 and the line
+ * (without "\n" and trailing blanks/"\r") and advances *p, or 0 at the end. */
+int plugin_text_next_line(const char **p, const char **ret_line, size_t *ret_len);
+
+/* Whether line is "<blanks>KEY<blanks>SEP<blanks>VALUE": then *ret_value /
+ * *ret_value_len is VALUE (trailing blanks already cut by next_line). */
+bool plugin_text_kv(const char *line, size_t len, const char *key, char sep, const char **ret_value, size_t *ret_value_len);
+
+/* Copies line (len bytes) into buf for an error message, control bytes as '?'. */
+void plugin_text_quote(const char *line, size_t len, char *buf, size_t size);
+
+/* Where a vendor-output parser gave up: line 0 means "something expected is
+ * missing" (then text says what), else the 1-based line and its text. */
+typedef struct PluginParseError {
+        unsigned line;
+        char text[120];
+} PluginParseError;
+
+/* Fills err (may be NULL) and returns -EBADMSG. */
+int plugin_parse_fail(PluginParseError *err, unsigned line, const char *text, size_t len);
