@@ -65,9 +65,22 @@ static int run_ok(AvmHost *host, const char *const args[]) {
         return 0;
 }
 
-static int health_field(AvmHost *host, const char *field, char *buf, size_t size) {
+/* The product version for messages: from the last health, else "unknown version". */
+static char last_version[64] = "unknown version";
+
+static int parse_error(AvmHost *host, const char *what, const PluginParseError *e) {
+        if (e->line > 0)
+                avm_host_error(host, "%s (Defender %s): line %u not understood: '%s'", what, last_version, e->line, e->text);
+        else
+                avm_host_error(host, "%s (Defender %s): %s", what, last_version, e->text);
+        return -EBADMSG;
+}
+
+static int health_field(AvmHost *host, const char *field, char *buf, size_t size, bool *managed) {
         const char *args[] = { "health", "--field", field, NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
+        PluginParseError e = { 0 };
+        char what[96];
         int ret;
 
         ret = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &r, args);
@@ -77,10 +90,9 @@ static int health_field(AvmHost *host, const char *field, char *buf, size_t size
                 avm_host_error(host, "mdatp health --field %s failed with exit status %d", field, r.exit_status);
                 return -EIO;
         }
-        if (mdatp_parse_field(r.output, r.output_size, buf, size) < 0) {
-                avm_host_error(host, "Malformed output of mdatp health --field %s", field);
-                return -EBADMSG;
-        }
+        snprintf(what, sizeof what, "mdatp health --field %s", field);
+        if (mdatp_parse_field(r.output, r.output_size, buf, size, managed, &e) < 0)
+                return parse_error(host, what, &e);
         return 0;
 }
 
@@ -88,50 +100,57 @@ static int health_bool(AvmHost *host, const char *field) {
         char v[64];
         int r;
 
-        r = health_field(host, field, v, sizeof v);
+        r = health_field(host, field, v, sizeof v, NULL);
         if (r < 0)
                 return r;
         r = mdatp_parse_bool(v);
         if (r < 0)
-                avm_host_error(host, "mdatp health --field %s: expected true/false, got '%s'", field, v);
+                avm_host_error(host, "mdatp health --field %s (Defender %s): expected true/false, got '%s'", field, last_version,
+                               v);
         return r;
 }
 
-/* `health --output json`, falling back to the --field form (older versions). */
+/* `health --output json`; older versions (or output it cannot read): the human `health` table. */
 static int health(AvmHost *host, MdatpHealth *h) {
-        const char *args[] = { "health", "--output", "json", NULL };
-        _cleanup_run_result_ AvmRunResult r = { 0 };
-        char v[64];
+        const char *json[] = { "health", "--output", "json", NULL };
+        const char *text[] = { "health", NULL };
+        _cleanup_run_result_ AvmRunResult r = { 0 }, t = { 0 };
+        PluginParseError e = { 0 };
         int ret;
 
-        ret = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &r, args);
+        ret = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &r, json);
         if (ret < 0)
                 return ret;
-        if (r.exit_status == 0 && mdatp_parse_health_json(r.output, r.output_size, h) == 0)
-                return 0;
-        avm_host_log(host, LOG_INFO, "mdatp health --output json unusable (exit %d), using --field", r.exit_status);
-
-        *h = (MdatpHealth){ .definitions_updated = -1, .definitions_minutes_ago = -1, .licensed = -1 };
-        if ((h->healthy = health_bool(host, "healthy")) < 0)
-                return h->healthy;
-        if ((h->realtime = health_bool(host, "real_time_protection_enabled")) < 0)
-                return h->realtime;
-        if ((h->passive = health_bool(host, "passive_mode_enabled")) < 0)
-                return h->passive;
-        h->licensed = health_bool(host, "licensed");
-        if (health_field(host, "definitions_updated_minutes_ago", v, sizeof v) == 0) {
-                char *end;
-                long long m = strtoll(v, &end, 10);
-                if (*end == '\0' && m >= 0)
-                        h->definitions_minutes_ago = m;
+        if (r.exit_status == 0 && mdatp_parse_health_json(r.output, r.output_size, h, &e) == 0)
+                goto done;
+        avm_host_log(host, LOG_INFO, "mdatp health --output json unusable (exit %d%s%s), reading the health table", r.exit_status,
+                     e.text[0] ? ": " : "", e.text);
+        ret = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &t, text);
+        if (ret < 0)
+                return ret;
+        if (t.exit_status != 0) {
+                avm_host_error(host, "mdatp health failed with exit status %d", t.exit_status);
+                return -EIO;
         }
-        if (health_field(host, "app_version", v, sizeof v) == 0 && strspn(v, "0123456789.") == strlen(v))
-                snprintf(h->app_version, sizeof h->app_version, "%s", v);
-        if (health_field(host, "conflicting_applications", v, sizeof v) == 0 && strcmp(v, "[]") != 0 && strcmp(v, "") != 0) {
-                snprintf(h->conflicting, sizeof h->conflicting, "%s", v);
-                h->n_conflicting = 1;
+        e = (PluginParseError){ 0 };
+        if (mdatp_parse_health_text(t.output, t.output_size, h, &e) < 0)
+                return parse_error(host, "mdatp health", &e);
+        if (h->healthy < 0 || h->realtime < 0) {
+                static const char what[] = "no healthy or real_time_protection_enabled line";
+                e = (PluginParseError){ 0 };
+                (void) plugin_parse_fail(&e, 0, what, sizeof what - 1);
+                return parse_error(host, "mdatp health", &e);
         }
+done:
+        if (h->app_version[0])
+                snprintf(last_version, sizeof last_version, "%s", h->app_version);
         return 0;
+}
+
+/* Onboarded: `licensed` is true (mde_installer.sh's own test; org_id is
+ * "unavailable" before onboarding). */
+static bool onboarded(const MdatpHealth *h) {
+        return h->licensed == 1;
 }
 
 static int mdatp_detect(AvmHost *host, AvmDetection *ret) {
@@ -144,7 +163,7 @@ static int mdatp_detect(AvmHost *host, AvmDetection *ret) {
         ret->installed = r > 0;
         if (ret->installed && access(plugin_cfg(host, "Mdatp", DEFAULT_MDATP), X_OK) == 0) {
                 char v[64];
-                if (health_field(host, "app_version", v, sizeof v) == 0 && strspn(v, "0123456789.") == strlen(v))
+                if (health_field(host, "app_version", v, sizeof v, NULL) == 0 && strspn(v, "0123456789.") == strlen(v))
                         snprintf(ret->version, sizeof ret->version, "%s", v);
         }
         return 0;
@@ -163,21 +182,26 @@ static int mdatp_status(AvmHost *host, AvmStatus *ret) {
         if (r < 0)
                 return r;
         ret->running = true;
-        ret->realtime = h.realtime == 1;
+        /* Real-time protection counts only on an onboarded device (licensed): an
+         * unlicensed Defender says "No license found" and does not detect (alexverboon/MDATP#3). */
+        ret->realtime = h.realtime == 1 && onboarded(&h);
         ret->passive = h.passive == 1;
-        ret->healthy = h.healthy == 1;
+        ret->healthy = h.healthy == 1 && onboarded(&h);
         if (h.definitions_minutes_ago >= 0)
                 ret->definitions_age_sec = h.definitions_minutes_ago * 60;
         else if (h.definitions_updated > 0)
                 ret->definitions_age_sec = plugin_age_sec(h.definitions_updated);
         if (h.n_conflicting > 0)
                 avm_host_log(host, LOG_WARNING, "Defender reports conflicting applications: %s", h.conflicting);
-        snprintf(ret->detail, sizeof ret->detail, "Defender %s, %s%s%s%s%.120s", h.app_version[0] ? h.app_version : "?",
-                 h.passive == 1        ? "passive mode" :
-                         ret->realtime ? "real-time on" :
-                                         "real-time off",
-                 h.licensed == 0 ? ", NOT licensed (not onboarded)" : "", h.n_conflicting ? ", " : "",
-                 h.n_conflicting ? "conflicting: " : "", h.n_conflicting ? h.conflicting : "");
+        snprintf(ret->detail, sizeof ret->detail, "Defender %s, %s%s%s%s%s%.100s", h.app_version[0] ? h.app_version : "?",
+                 h.passive == 1          ? "passive mode" :
+                         h.realtime == 1 ? "real-time on" :
+                                           "real-time off",
+                 h.realtime_managed == 1 ? " [managed]" : "",
+                 onboarded(&h)           ? ", onboarded" :
+                         h.licensed == 0 ? ", NOT onboarded (licensed=false, org_id unavailable): real-time protection not trusted" :
+                                           ", onboarding unknown: real-time protection not trusted",
+                 h.n_conflicting ? ", " : "", h.n_conflicting ? "conflicting: " : "", h.n_conflicting ? h.conflicting : "");
         return 0;
 }
 
@@ -247,11 +271,22 @@ finish:
 static int mdatp_set_realtime(AvmHost *host, bool enable) {
         const char *passive[] = { "config", "passive-mode", "--value", enable ? "disabled" : "enabled", NULL };
         const char *rtp[] = { "config", "real-time-protection", "--value", enable ? "enabled" : "disabled", NULL };
+        MdatpHealth h;
         int r;
 
         if (enable) {
-                MdatpHealth h;
-                if (health(host, &h) == 0 && h.n_conflicting > 0)
+                r = health(host, &h);
+                if (r < 0)
+                        return r;
+                /* Do not trust real-time protection of a device that is not onboarded. */
+                if (!onboarded(&h)) {
+                        avm_host_error(host,
+                                       "Defender %s is not onboarded (licensed=%s, org_id %s): onboard it first "
+                                       "(OnboardingFile=, Microsoft's onboarding package) before relying on its protection",
+                                       last_version, h.licensed == 0 ? "false" : "unknown", h.org_id[0] ? h.org_id : "unavailable");
+                        return -EACCES;
+                }
+                if (h.n_conflicting > 0)
                         avm_host_log(host, LOG_WARNING,
                                      "Enabling real-time protection while Defender lists conflicting applications: %s",
                                      h.conflicting);
@@ -267,15 +302,14 @@ static int mdatp_set_realtime(AvmHost *host, bool enable) {
         }
         if (r < 0)
                 return r;
-        r = health_bool(host, "real_time_protection_enabled");
+        r = health(host, &h);
         if (r < 0)
                 return r;
-        if (r != (int) enable) {
-                avm_host_error(
-                        host,
-                        "Defender real-time protection is still %s: a managed setting "
-                        "(/etc/opt/microsoft/mdatp/managed/mdatp_managed.json, antivirusEngine.enforcementLevel) overrides the CLI",
-                        r ? "on" : "off");
+        if (h.realtime != (int) enable) {
+                avm_host_error(host, "Defender %s real-time protection is still %s%s", last_version, h.realtime ? "on" : "off",
+                               h.realtime_managed == 1 ? " [managed]: a managed setting (/etc/opt/microsoft/mdatp/managed/"
+                                                         "mdatp_managed.json, antivirusEngine.enforcementLevel) overrides the CLI" :
+                                                         "");
                 return -EPERM;
         }
         return 0;
@@ -327,9 +361,78 @@ static int mdatp_install(AvmHost *host) {
         return 0;
 }
 
+/* Offboarding before removal (mde_installer.sh --offboard): runs the portal's
+ * offboarding script (OffboardingScript=, .py with python3, .sh with sh), then
+ * waits for licensed=false. */
+static int offboard(AvmHost *host) {
+        const char *script = avm_host_config(host, "OffboardingScript");
+        _cleanup_run_result_ AvmRunResult r = { 0 };
+        uint64_t wait, deadline;
+        struct timespec ts;
+        MdatpHealth h;
+        size_t n;
+        int ret;
+
+        if (health(host, &h) < 0 || !onboarded(&h))
+                return 0; /* not onboarded (or mdatp not answering): nothing to offboard */
+        if (!script || !*script) {
+                if (strcmp(plugin_cfg(host, "RequireOffboarding", "no"), "yes") == 0) {
+                        avm_host_error(host, "Defender is onboarded and RequireOffboarding=yes, but no OffboardingScript= is set");
+                        return -EPERM;
+                }
+                avm_host_log(host, LOG_WARNING,
+                             "Defender is onboarded and no OffboardingScript= is set: it is removed without offboarding, "
+                             "the device stays listed in the Microsoft Defender portal");
+                return 0;
+        }
+        n = strlen(script);
+        {
+                const char *py[] = { plugin_cfg(host, "Python", "/usr/bin/python3"), script, NULL };
+                const char *sh[] = { "/bin/sh", script, NULL };
+                const char *const *argv = n > 3 && strcmp(script + n - 3, ".py") == 0 ? py :
+                        n > 3 && strcmp(script + n - 3, ".sh") == 0                   ? sh :
+                                                                                        NULL;
+                if (!argv) {
+                        avm_host_error(host, "OffboardingScript=%s is neither .py nor .sh", script);
+                        return -EINVAL;
+                }
+                avm_host_progress(host, 5, "Offboarding Microsoft Defender");
+                ret = plugin_run(host, "offboarding script", argv, NULL, cfg_sec(host, "MdatpTimeoutSec", 120), MDATP_OUTPUT_MAX,
+                                 &r);
+        }
+        if (ret < 0)
+                return ret;
+        if (r.exit_status != 0) {
+                avm_host_error(host, "Offboarding script %s failed with exit status %d", script, r.exit_status);
+                return -EIO;
+        }
+        /* mde_installer.sh checks licensed every 10 s, 15 times */
+        wait = cfg_sec(host, "OffboardWaitSec", 150);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        deadline = (uint64_t) ts.tv_sec * USEC_PER_SEC + wait;
+        for (;;) {
+                if (health_bool(host, "licensed") == 0) {
+                        avm_host_log(host, LOG_INFO, "Defender offboarded");
+                        return 0;
+                }
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                if ((uint64_t) ts.tv_sec * USEC_PER_SEC >= deadline) {
+                        avm_host_error(host, "Defender still licensed %llu s after the offboarding script",
+                                       (unsigned long long) (wait / USEC_PER_SEC));
+                        return -ETIMEDOUT;
+                }
+                sleep(2);
+        }
+}
+
 static int mdatp_uninstall(AvmHost *host) {
         int r;
 
+        if (access(plugin_cfg(host, "Mdatp", DEFAULT_MDATP), X_OK) == 0) {
+                r = offboard(host);
+                if (r < 0)
+                        return r;
+        }
         r = avm_host_package_remove(host, packages, true);
         if (r < 0)
                 return r;
@@ -348,9 +451,10 @@ static int mdatp_uninstall(AvmHost *host) {
         return r < 0 ? r : 0;
 }
 
-static int threat_list(AvmHost *host, const char *path, MdatpThreats *ret) {
+static int threat_list(AvmHost *host, MdatpThreats *ret) {
         const char *args[] = { "threat", "list", "--output", "json", NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
+        PluginParseError e = { 0 };
         int ret2;
 
         ret2 = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &r, args);
@@ -360,17 +464,25 @@ static int threat_list(AvmHost *host, const char *path, MdatpThreats *ret) {
                 avm_host_error(host, "mdatp threat list failed with exit status %d", r.exit_status);
                 return -EIO;
         }
-        ret2 = mdatp_parse_threats(r.output, r.output_size, path, ret);
+        ret2 = mdatp_parse_threats(r.output, r.output_size, ret, &e);
         if (ret2 < 0)
-                avm_host_error(host, "Malformed or oversized output of mdatp threat list --output json");
-        return ret2;
+                return parse_error(host, "mdatp threat list --output json", &e);
+        return 0;
 }
 
+/* On demand: `scan custom` prints "<N> threat(s) detected" (alexverboon/MDATP#3);
+ * the threat's name comes from the threat list, compared before and after
+ * [INF: its shape is inferred]. Defender in active mode remediates what it
+ * finds (quarantine): a probe it removed is reported as such, never as "not
+ * detected"; passive mode does not remediate (Microsoft's passive mode doc). */
 static int mdatp_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
         const char *args[] = { "scan", "custom", "--path", path, NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
         MdatpThreats *before = NULL, *after = NULL;
-        const MdatpThreat *t;
+        PluginParseError e = { 0 };
+        const MdatpThreat *t = NULL;
+        unsigned files = 0, threats = 0;
+        bool counted;
         int rr;
 
         *ret = (AvmScanResult){ 0 };
@@ -380,28 +492,42 @@ static int mdatp_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) 
                 rr = -ENOMEM;
                 goto finish;
         }
-        /* Exit code and output of a detection are undocumented: compare the threat list before and after [INF]. */
-        rr = threat_list(host, path, before);
+        rr = threat_list(host, before);
         if (rr < 0)
                 goto finish;
         rr = mdatp_run(host, cfg_sec(host, "ScanTimeoutSec", 600), &r, args);
         if (rr < 0)
                 goto finish;
-        if (r.exit_status != 0)
-                avm_host_log(host, LOG_NOTICE,
-                             "mdatp scan custom exited with status %d (meaning inferred: not an error by itself)", r.exit_status);
-        rr = threat_list(host, path, after);
+        counted = r.exit_status == 0 && mdatp_parse_scan(r.output, r.output_size, &files, &threats, &e) == 0;
+        rr = threat_list(host, after);
         if (rr < 0)
                 goto finish;
         t = mdatp_threat_new(before, after);
-        if (t) {
-                ret->detected = true;
-                snprintf(ret->threat, sizeof ret->threat, "%s", t->name);
-        } else if (r.exit_status != 0) {
-                avm_host_error(host, "mdatp scan custom --path %s failed with exit status %d and no new threat", path,
-                               r.exit_status);
-                rr = -EIO;
+        if (!counted && !t) {
+                /* neither a count nor a new threat: never read that as "clean" */
+                if (r.exit_status != 0)
+                        avm_host_error(host, "mdatp scan custom --path %s (Defender %s) failed with exit status %d", path,
+                                       last_version, r.exit_status);
+                else
+                        (void) parse_error(host, "mdatp scan custom", &e);
+                rr = r.exit_status != 0 ? -EIO : -EBADMSG;
+                goto finish;
         }
+        if (t || threats > 0) {
+                ret->detected = true;
+                if (t)
+                        snprintf(ret->threat, sizeof ret->threat, "%s%s%s%s", t->name, t->status[0] ? " (" : "", t->status,
+                                 t->status[0] ? ")" : "");
+                else
+                        snprintf(ret->threat, sizeof ret->threat, "Defender: %u threat(s) detected", threats);
+                if (access(path, F_OK) < 0) {
+                        char tmp[128];
+                        snprintf(tmp, sizeof tmp, "%s", ret->threat);
+                        snprintf(ret->threat, sizeof ret->threat, "%.90s [probe quarantined/removed by Defender]", tmp);
+                        avm_host_log(host, LOG_WARNING, "Defender removed the probe %s: %s", path, ret->threat);
+                }
+        }
+        rr = 0;
 finish:
         free(before);
         free(after);
