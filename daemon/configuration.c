@@ -40,6 +40,9 @@ AvmConfig *config_new(void) {
         c->monitor_interval_usec = 2 * USEC_PER_SEC;
         c->min_disk_space_mb = 500;
         c->package_backend = strdup("auto");
+        c->protect_mounts = true;
+        if (scope_list_parse(SCOPE_DEFAULT_PATHS, &c->protected_paths, NULL, 0) < 0)
+                return config_free(c);
         if (!c->discouraged || !c->package_backend)
                 return config_free(c);
         return c;
@@ -214,6 +217,30 @@ static int parse_manager_key(AvmConfig *c, const char *key, const char *value, P
                 return parse_sec_key(key, value, USEC_PER_SEC / 10, &u, ctx);
         if (streq(key, "TestPackageVersion"))
                 return 0; /* PackageBackend=test only: version recorded for installed packages */
+        if (streq(key, "ProtectedPaths") || streq(key, "ProtectedPathsExclude")) {
+                bool inc = streq(key, "ProtectedPaths");
+                char why[160];
+
+                r = scope_list_parse(value, inc ? &c->protected_paths : &c->protected_exclude, why, sizeof(why));
+                if (r < 0) {
+                        snprintf(ctx->message, sizeof(ctx->message), "%s=: %s", key, why);
+                        return r;
+                }
+                if (inc && c->protected_paths.n == 0) {
+                        snprintf(ctx->message, sizeof(ctx->message), "ProtectedPaths=: must name at least one path");
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        if (streq(key, "ProtectMounts")) {
+                r = parse_boolean(value);
+                if (r < 0) {
+                        snprintf(ctx->message, sizeof(ctx->message), "ProtectMounts=: invalid boolean '%.64s'", value);
+                        return -EINVAL;
+                }
+                c->protect_mounts = r;
+                return 0;
+        }
         if (streq(key, "ManifestURL"))
                 return set_string(&c->manifest_url, value);
         if (streq(key, "TrustedCA"))

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scope.h"
+
 /* avmigrate.conf: systemd-style INI read with libinih from the shipped
  * defaults, then the admin's file, then avmigrate.conf.d/ drop-ins in
  * lexical order; later assignments win. [Manager] keys are validated here;
@@ -37,6 +39,9 @@ typedef struct AvmConfig {
         char *package_backend;
         char *manifest_url;
         char *trusted_ca;
+        ScopeList protected_paths;   /* ProtectedPaths= */
+        ScopeList protected_exclude; /* ProtectedPathsExclude= */
+        bool protect_mounts;         /* ProtectMounts= */
 
         ConfigEntry *entries;
         size_t n_entries;

@@ -5,10 +5,12 @@
 #include "bus.h"
 #include "engine.h"
 #include "errors.h"
+#include "gap.h"
 #include "history.h"
 #include "inhibit.h"
 #include "log.h"
 #include "monitor.h"
+#include "paths.h"
 #include "report.h"
 #include "state.h"
 #include "steps.h"
@@ -20,8 +22,12 @@
 static void engine_next(Job *j);
 static void engine_rollback(Job *j, const char *result);
 
+static int job_persist_checked(Job *j) {
+        return state_save_job(j);
+}
+
 static void job_persist(Job *j) {
-        (void) state_save_job(j);
+        (void) job_persist_checked(j);
 }
 
 void engine_set_progress(Job *j, unsigned percent) {
@@ -44,12 +50,16 @@ static unsigned step_base_progress(StepId s) {
         return (unsigned) s * 100 / _STEP_MAX;
 }
 
-static void record_error(Job *j, const char *msg) {
+static void record_error_named(Job *j, const char *name, const char *msg) {
         Manager *m = j->manager;
 
         snprintf(j->last_error, sizeof(j->last_error), "%s", msg);
-        snprintf(m->last_error, sizeof(m->last_error), "%s: %s", AVM_ERROR_STEP_FAILED, msg);
+        snprintf(m->last_error, sizeof(m->last_error), "%s: %s", name, msg);
         manager_changed(m);
+}
+
+static void record_error(Job *j, const char *msg) {
+        record_error_named(j, AVM_ERROR_STEP_FAILED, msg);
 }
 
 static void on_job_expire_timer(Job *j);
@@ -82,7 +92,7 @@ static void engine_finish(Job *j, const char *result) {
         j->worker = worker_free(j->worker);
         if (streq(result, "completed"))
                 engine_set_progress(j, 100);
-        monitor_close_restart_gaps(j, (int64_t) now_usec(CLOCK_MONOTONIC));
+        j->gap_usec = gap_windows_total(j->gaps);
         job_timeline(j, "finished", NULL, result);
         job_persist(j);
 
@@ -112,29 +122,25 @@ static void engine_finish(Job *j, const char *result) {
                 sd_event_exit(m->event, 0);
 }
 
-static void add_gap(Job *j, const char *value, bool end) {
-        uint64_t start = 0, stop = 0;
-        size_t n = json_object_array_length(j->gaps);
-        json_object *g;
+/* A gap window opened or closed (gap.c): persisted before anything else. */
+static void on_gap_event(Job *j, const char *name, json_object *o) {
+        Manager *m = j->manager;
 
-        if (sscanf(value, "%" SCNu64 ":%" SCNu64, &start, &stop) < 1)
-                return;
-        /* gap-end updates the open gap with the same start. */
-        for (size_t i = 0; end && i < n; i++) {
-                json_object *v;
-                g = json_object_array_get_idx(j->gaps, i);
-                if (json_object_object_get_ex(g, "start_mono", &v) && (uint64_t) json_object_get_int64(v) == start) {
-                        json_object_object_add(g, "end_mono", json_object_new_int64((int64_t) stop));
-                        json_object_object_add(g, "usec", json_object_new_int64((int64_t) (stop - start)));
-                        return;
-                }
+        if (streq(name, "gap-start"))
+                gap_window_open(j->gaps, o, step_to_string(j->step < _STEP_MAX ? j->step : STEP_REPORT));
+        else {
+                /* Some product is verified protecting: no window stays open. */
+                (void) gap_window_close(j->gaps, o, true);
         }
-        g = json_object_new_object();
-        json_object_object_add(g, "step", json_object_new_string(step_to_string(j->step)));
-        json_object_object_add(g, "start_mono", json_object_new_int64((int64_t) start));
-        json_object_object_add(g, "end_mono", json_object_new_int64((int64_t) stop));
-        json_object_object_add(g, "usec", json_object_new_int64(stop > start ? (int64_t) (stop - start) : 0));
-        json_object_array_add(j->gaps, g);
+        j->gap_usec = gap_windows_total(j->gaps);
+        m->gap_usec = j->gap_usec;
+        json_object_array_add(j->timeline, json_object_get(o));
+        if (job_persist_checked(j) >= 0 && streq(name, "gap-end"))
+                gap_file_remove(); /* only once job.json holds the closed window */
+        if (streq(name, "gap-end"))
+                log_event(AVM_MID_HANDOVER, LOG_INFO, j->id,
+                          "Job %" PRIu64 ": protection verified again; unprotected so far %" PRIu64 " µs.", j->id, j->gap_usec);
+        manager_changed(m);
 }
 
 static void on_worker_message(Worker *w, const char *key, const char *value, void *userdata) {
@@ -159,13 +165,9 @@ static void on_worker_message(Worker *w, const char *key, const char *value, voi
                 name = json_object_get_string(ev);
                 detail = NULL;
                 (void) json_object_object_get_ex(o, "detail", &detail);
-                if (streq(name, "gap-start") || streq(name, "gap-closed-on-resume"))
-                        add_gap(j, json_object_get_string(detail), false);
-                else if (streq(name, "gap-end"))
-                        add_gap(j, json_object_get_string(detail), true);
-                if (strncmp(name, "gap-", 4) == 0) {
-                        json_object_array_add(j->timeline, o);
-                        job_persist(j); /* a crash inside the gap must not lose its start */
+                if (streq(name, "gap-start") || streq(name, "gap-end")) {
+                        on_gap_event(j, name, o);
+                        json_object_put(o);
                         return;
                 }
                 if (strncmp(name, "probe-", 6) == 0 || streq(name, "verified") || streq(name, "verify-failed"))
@@ -183,12 +185,24 @@ static void apply_step_data(Job *j, json_object *data, bool *skipped) {
         if (j->step == STEP_PREFLIGHT && json_object_object_get_ex(data, "to_installed", &v))
                 /* Undo of install removes the replacement only if we install it. */
                 j->installed_by_us = !json_object_get_boolean(v);
-        if (j->step == STEP_HANDOVER && json_object_object_get_ex(data, "gap_usec", &v)) {
-                j->gap_usec = (uint64_t) json_object_get_int64(v);
-                j->manager->gap_usec = j->gap_usec;
-                log_event(AVM_MID_HANDOVER, LOG_INFO, j->id,
-                          "Real-time protection handed over from %s to %s; gap %" PRIu64 " µs.", j->from, j->to, j->gap_usec);
+        if (j->step == STEP_PREFLIGHT && json_object_object_get_ex(data, "scope", &v)) {
+                ScopeList l;
+                json_object *info;
+
+                if (scope_list_from_json(v, &l) >= 0)
+                        j->scope = l;
+                if (json_object_object_get_ex(data, "scope_report", &info)) {
+                        json_object_put(j->scope_report);
+                        j->scope_report = json_object_get(info);
+                }
         }
+        if (j->step == STEP_HANDOVER && json_object_object_get_ex(data, "scope_after", &v) && j->scope_report)
+                json_object_object_add(j->scope_report, "after", json_object_get(v));
+        if (j->step == STEP_HANDOVER && json_object_object_get_ex(data, "gap_usec", &v))
+                log_event(AVM_MID_HANDOVER, LOG_INFO, j->id,
+                          "Real-time protection handed over from %s to %s; this handover's gap %" PRId64
+                          " µs, the job's unprotected time %" PRIu64 " µs.",
+                          j->from, j->to, json_object_get_int64(v), j->gap_usec);
 }
 
 static void step_failed(Job *j, StepId s, int error, const char *msg) {
@@ -198,7 +212,8 @@ static void step_failed(Job *j, StepId s, int error, const char *msg) {
         snprintf(j->steps[s].error, sizeof(j->steps[s].error), "%s", text);
         snprintf(j->steps[s].result, sizeof(j->steps[s].result), "failed");
         j->steps[s].finished_usec = now_usec(CLOCK_REALTIME);
-        record_error(j, text);
+        /* A scope the replacement cannot cover is a policy refusal, not a breakage. */
+        record_error_named(j, s == STEP_PREFLIGHT && error == -EXDEV ? AVM_ERROR_NOT_ELIGIBLE : AVM_ERROR_STEP_FAILED, text);
         log_event(AVM_MID_STEP_FAILED, LOG_ERR, j->id, "Job %" PRIu64 " step %s failed: %s", j->id, step_to_string(s), text);
         job_timeline(j, "step-failed", step_to_string(s), text);
         bus_emit_step_finished(j, s, "failed");
@@ -457,6 +472,56 @@ int engine_start(Manager *m, Product *from, Product *to, bool force, bool dry_ru
         return 0;
 }
 
+static void on_restore_done(Worker *w, int error, const char *message, json_object *data, void *userdata) {
+        Job *j = userdata;
+
+        j->worker = worker_free(j->worker);
+        if (error < 0) {
+                record_error(j, message ? message : "restoring protection failed");
+                log_event(AVM_MID_UNPROTECTED, LOG_CRIT, j->id, "Job %" PRIu64 ": could not restore protection at start-up: %s",
+                          j->id, message ? message : strerror(-error));
+        }
+        job_persist(j);
+}
+
+int engine_restore_first(Manager *m, Job *j) {
+        json_object *g = NULL;
+        int r;
+
+        /* gap.json is written before a product is stopped, so it may hold a
+         * window job.json never heard of (a crash right after writing it). */
+        r = gap_file_read(&g);
+        if (r < 0)
+                log_warning_errno(r, "Ignoring an unreadable %s/gap.json: %m", state_dir());
+        if (r > 0 && j)
+                gap_window_open(j->gaps, g, "restart");
+        json_object_put(g);
+        if (!j) {
+                if (r != 0)
+                        gap_file_remove();
+                return 0;
+        }
+        if (!gap_windows_any_open(j->gaps))
+                return 0;
+
+        log_event(AVM_MID_UNPROTECTED, LOG_WARNING, j->id,
+                  "Job %" PRIu64 ": a protection gap was open when the daemon stopped; restoring protection first.", j->id);
+        job_timeline(j, "restore-first", step_to_string(j->step < _STEP_MAX ? j->step : STEP_REPORT), NULL);
+        job_persist(j);
+        r = worker_start(m->event, "restore", m->config->step_timeout_usec, steps_restore_child, j, on_worker_message,
+                         on_restore_done, j, &j->worker);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the restore worker: %m");
+        while (j->worker) {
+                r = sd_event_run(m->event, UINT64_MAX);
+                if (r < 0)
+                        return log_error_errno(r, "Event loop failed while restoring protection: %m");
+        }
+        j->gap_usec = gap_windows_total(j->gaps);
+        m->gap_usec = j->gap_usec;
+        return 0;
+}
+
 void engine_resume_after_restart(Manager *m, Job *j) {
         m->job = j;
         if (j->id > m->last_job_id)
@@ -470,18 +535,6 @@ void engine_resume_after_restart(Manager *m, Job *j) {
                 j->state = JOB_RUNNING;
                 engine_finish(j, j->result);
                 return;
-        }
-        /* After a crash or power loss the products' own services may still be
-         * starting: measure that window as a gap of its own until the monitor
-         * first sees protection again, instead of hiding it. */
-        {
-                json_object *g = json_object_new_object();
-                json_object_object_add(g, "step", json_object_new_string("restart"));
-                json_object_object_add(g, "reason", json_object_new_string("daemon restarted; waiting for real-time protection"));
-                json_object_object_add(g, "start_mono", json_object_new_int64((int64_t) now_usec(CLOCK_MONOTONIC)));
-                json_object_object_add(g, "end_mono", json_object_new_int64(0));
-                json_object_object_add(g, "usec", json_object_new_int64(0));
-                json_object_array_add(j->gaps, g);
         }
         monitor_start(m);
         manager_changed(m);

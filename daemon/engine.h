@@ -11,6 +11,10 @@
 
 int engine_start(Manager *m, Product *from, Product *to, bool force, bool dry_run, Job **ret);
 /* Continues a job loaded from job.json after a restart. */
+/* At start-up, before detection and the bus name: if job.json or gap.json
+ * shows an open protection gap, makes some product protect (a restore
+ * worker, run to completion) and closes the window. j may be NULL. */
+int engine_restore_first(Manager *m, Job *j);
 void engine_resume_after_restart(Manager *m, Job *j);
 int engine_pause(Manager *m, sd_bus_error *error);
 int engine_resume(Manager *m, sd_bus_error *error);

@@ -14,3 +14,9 @@ int handover_run(OpContext *c, Product *from, Product *to, bool overlap);
  * gone (if we installed it). If the old product cannot protect, the
  * replacement protects and stays. DATA: {"protected_by":…, "restored":bool}. */
 int rollback_run(OpContext *c, Product *from, Product *to, bool overlap, bool uninstall_to);
+
+/* Daemon start-up found an open gap window (a crash or power cut inside a
+ * handover or rollback): makes some product protect, verified — the
+ * replacement first when prefer_new, else the old one — and closes every
+ * open window (EVENT gap-end). */
+int restore_protection(OpContext *c, Product *from, Product *to, bool prefer_new);

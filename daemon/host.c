@@ -66,6 +66,16 @@ EXPORT const char *avm_host_probe_dir(AvmHost *host) {
         return d;
 }
 
+EXPORT const char *const *avm_host_protected_paths(AvmHost *host) {
+        static const char *const none[] = { NULL };
+        return host->protected_paths ? host->protected_paths : none;
+}
+
+EXPORT const char *const *avm_host_excluded_paths(AvmHost *host) {
+        static const char *const none[] = { NULL };
+        return host->excluded_paths ? host->excluded_paths : none;
+}
+
 EXPORT const char *avm_host_artifact(AvmHost *host) {
         return host->artifact;
 }

@@ -18,6 +18,9 @@ struct AvmHost {
         char *artifact;  /* verified download for this product, or NULL */
         int progress_fd; /* worker socketpair end, -1 outside a worker */
         char error[512]; /* set by avm_host_error() */
+        /* Set by the worker for the job's operations (NULL-terminated, owned by the caller). */
+        const char *const *protected_paths;
+        const char *const *excluded_paths;
 };
 
 /* Value of KEY in an arbitrary config SECTION ("Manager", "Product clamav"), or NULL. */

@@ -69,6 +69,7 @@ Job *job_free(Job *j) {
         json_object_put(j->samples);
         json_object_put(j->gaps);
         json_object_put(j->probes);
+        json_object_put(j->scope_report);
         free(j);
         return NULL;
 }

@@ -7,6 +7,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "scope.h"
 #include "worker.h"
 
 typedef struct Manager Manager;
@@ -65,10 +66,12 @@ typedef struct Job {
         char last_error[512];
         uint64_t created_usec, finished_usec;
         uint64_t gap_usec;
-        json_object *timeline; /* array of {t, event, ...} */
-        json_object *samples;  /* continuity monitor samples */
-        json_object *gaps;     /* measured windows without verified protection */
-        json_object *probes;   /* detection tests */
+        json_object *timeline;     /* array of {t, event, ...} */
+        json_object *samples;      /* continuity monitor samples */
+        json_object *gaps;         /* measured windows without verified protection */
+        json_object *probes;       /* detection tests */
+        ScopeList scope;           /* roots the replacement is set to protect and probed in (preflight) */
+        json_object *scope_report; /* paths, absent, excluded, before, required, after; NULL until preflight */
 
         Worker *worker;
         int inhibit_fd; /* logind block lock during the handover, or -1 */

@@ -417,17 +417,23 @@ int manager_startup(Manager *m) {
         if (history_last_id() > m->last_job_id)
                 m->last_job_id = history_last_id();
 
+        r = state_load_job(m, &j, corrupt, sizeof(corrupt));
+        if (r < 0)
+                return r;
+        /* Protection before anything else: a crash inside a gap left the
+         * desktop bare until this returns. */
+        (void) engine_restore_first(m, j);
+
         /* Know the products before answering anyone. */
         manager_detect(m);
         while (m->detect_worker) {
                 r = sd_event_run(m->event, UINT64_MAX);
-                if (r < 0)
+                if (r < 0) {
+                        job_free(j);
                         return log_error_errno(r, "Event loop failed during detection: %m");
+                }
         }
 
-        r = state_load_job(m, &j, corrupt, sizeof(corrupt));
-        if (r < 0)
-                return r;
         if (corrupt[0]) {
                 snprintf(m->last_error, sizeof(m->last_error),
                          "org.avmigrate.Migrate1.Error.StateCorrupt: the job state file was corrupt and was moved "

@@ -41,24 +41,6 @@ static int sample_child(int fd, void *userdata) {
 
 static void schedule(Manager *m);
 
-/* Closes the gap opened when the job resumed after a restart (engine.c)
- * at the first sample that sees protection. */
-void monitor_close_restart_gaps(Job *j, int64_t stop) {
-        size_t n = json_object_array_length(j->gaps);
-
-        for (size_t i = 0; i < n; i++) {
-                json_object *g = json_object_array_get_idx(j->gaps, i), *v, *end, *sv;
-                int64_t start;
-
-                if (!json_object_object_get_ex(g, "step", &v) || !streq(json_object_get_string(v), "restart") ||
-                    !json_object_object_get_ex(g, "end_mono", &end) || json_object_get_int64(end) != 0)
-                        continue;
-                start = json_object_object_get_ex(g, "start_mono", &sv) ? json_object_get_int64(sv) : 0;
-                json_object_object_add(g, "end_mono", json_object_new_int64(stop));
-                json_object_object_add(g, "usec", json_object_new_int64(stop > start ? stop - start : 0));
-        }
-}
-
 static void on_sample(Worker *w, int error, const char *message, json_object *data, void *userdata) {
         Manager *m = userdata;
         Job *j = m->job;
@@ -73,9 +55,6 @@ static void on_sample(Worker *w, int error, const char *message, json_object *da
                         manager_changed(m);
                 }
                 if (job_active(j)) {
-                        json_object *ms;
-                        if (prot && json_object_object_get_ex(data, "mono_start", &ms))
-                                monitor_close_restart_gaps(j, json_object_get_int64(ms));
                         if (json_object_array_length(j->samples) < MONITOR_MAX_SAMPLES)
                                 json_object_array_add(j->samples, json_object_get(data));
                         if (!prot && !report_sample_in_gap(j, data))

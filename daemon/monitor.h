@@ -10,4 +10,3 @@
 void monitor_start(Manager *m);
 void monitor_stop(Manager *m);
 /* Ends the measured "restart" gaps of a job at stop (CLOCK_MONOTONIC µs). */
-void monitor_close_restart_gaps(Job *j, int64_t stop);

@@ -124,36 +124,99 @@ static void sleep_usec(uint64_t usec) {
                 ;
 }
 
+static void probe_events(OpContext *c, Product *p, const ProbeSet *ps) {
+        for (size_t i = 0; i < ps->n; i++) {
+                json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "event", json_object_new_string("probe-on-access-root"));
+                json_object_object_add(o, "step", json_object_new_string(c->step));
+                json_object_object_add(o, "t", json_object_new_int64((int64_t) now_usec(CLOCK_REALTIME)));
+                json_object_object_add(o, "mono", json_object_new_int64((int64_t) now_usec(CLOCK_MONOTONIC)));
+                json_object_object_add(o, "product", json_object_new_string(p->plugin->id));
+                json_object_object_add(o, "root", json_object_new_string(ps->roots[i].root));
+                json_object_object_add(o, "result", json_object_new_string(probe_result_string(ps->roots[i].result)));
+                if (ps->roots[i].result < 0)
+                        json_object_object_add(o, "detail", json_object_new_string(strerror(-ps->roots[i].result)));
+                worker_send_json(c->fd, "EVENT", o);
+                json_object_put(o);
+        }
+}
+
+static void unblocked_roots(const ProbeSet *ps, char *buf, size_t size) {
+        ScopeList l = { 0 };
+
+        for (size_t i = 0; i < ps->n; i++)
+                if (ps->roots[i].result != 1)
+                        (void) scope_list_add(&l, ps->roots[i].root);
+        scope_list_join(&l, buf, size);
+}
+
+int op_probe_scope(OpContext *c, Product *p, uint64_t wait_usec) {
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + wait_usec;
+        ProbeSet ps;
+        int blocked = 0;
+
+        if (!c->scope || c->scope->n == 0)
+                return 0;
+        probe_set_open(&ps, c->scope);
+        for (;;) {
+                probe_set_run(&ps);
+                if (probe_set_all_blocked(&ps) || now_usec(CLOCK_MONOTONIC) >= deadline)
+                        break;
+                sleep_usec(20 * USEC_PER_MSEC);
+        }
+        probe_set_close(&ps);
+        probe_events(c, p, &ps);
+        for (size_t i = 0; i < ps.n; i++)
+                blocked += ps.roots[i].result == 1;
+        return blocked;
+}
+
 int op_verify_protecting(OpContext *c, Product *p) {
         uint64_t deadline = now_usec(CLOCK_MONOTONIC) + c->verify_timeout_usec;
         bool on_access = p->plugin->capabilities & AVM_CAP_ON_ACCESS;
-        char why[300] = "";
+        bool opened = false;
+        char why[300] = "", roots[200];
+        ProbeSet ps;
 
         for (;;) {
                 AvmStatus st;
                 int r = op_status(c, p, &st);
 
-                if (r < 0)
+                if (r < 0) {
+                        if (opened)
+                                probe_set_close(&ps);
                         return r;
+                }
                 if (!st.realtime)
                         snprintf(why, sizeof(why), "real-time protection is not active%s%s", st.detail[0] ? ": " : "", st.detail);
-                else if (!on_access) {
-                        op_event(c, "verified", p->plugin->id, "status");
+                else if (!on_access || !c->scope || c->scope->n == 0) {
+                        op_event(c, "verified", p->plugin->id, on_access ? "status (no scope root exists)" : "status");
                         return 0;
                 } else {
-                        r = probe_on_access(avm_host_probe_dir(&p->host));
-                        if (r == 1) {
+                        if (!opened) {
+                                probe_set_open(&ps, c->scope);
+                                opened = true;
+                        }
+                        probe_set_run(&ps);
+                        if (probe_set_all_blocked(&ps)) {
+                                probe_set_close(&ps);
+                                probe_events(c, p, &ps);
                                 op_event(c, "verified", p->plugin->id, "status+on-access-eicar");
                                 op_event(c, "probe-on-access-blocked", p->plugin->id, NULL);
                                 return 0;
                         }
-                        snprintf(why, sizeof(why), "%s",
-                                 r == 0 ? "the EICAR test file could be read in the probe directory" :
-                                          "the on-access probe failed");
+                        unblocked_roots(&ps, roots, sizeof(roots));
+                        snprintf(why, sizeof(why), "the EICAR test file could be read (or not probed) in %s", roots);
                 }
                 if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         break;
-                sleep_usec(100 * USEC_PER_MSEC);
+                /* Short: the handover gap is measured across this loop. */
+                sleep_usec(10 * USEC_PER_MSEC);
+        }
+        if (opened) {
+                probe_set_close(&ps);
+                probe_events(c, p, &ps);
         }
         op_event(c, "verify-failed", p->plugin->id, why);
         return op_fail(c, -EHOSTDOWN, "%s does not protect: %s", p->plugin->id, why);

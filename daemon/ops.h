@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "plugin-loader.h"
+#include "scope.h"
 
 /* Plugin operations as the steps use them, inside a worker: each logs,
  * reports failures with the plugin's own explanation (ERRMSG) and records
@@ -13,6 +14,7 @@ typedef struct OpContext {
         int fd; /* worker socket */
         const char *step;
         uint64_t verify_timeout_usec;
+        const ScopeList *scope; /* roots the on-access probes cover; NULL: status only */
 } OpContext;
 
 int op_detect(OpContext *c, Product *p, AvmDetection *ret);
@@ -23,6 +25,10 @@ int op_set_realtime(OpContext *c, Product *p, bool enable);
 /* Polls status (and the on-access probe where the product has one) until
  * real-time protection is verified active, or the verify timeout passes. */
 int op_verify_protecting(OpContext *c, Product *p);
+/* On-access probes in every scope root for product p (the "before" test of
+ * the old product); records one event per root. Returns the number of roots
+ * blocked. Never fails the step: coverage is compared afterwards. */
+int op_probe_scope(OpContext *c, Product *p, uint64_t wait_usec);
 /* On-demand EICAR scan that must detect. */
 int op_verify_detects(OpContext *c, Product *p);
 

@@ -54,16 +54,14 @@ int probe_on_demand(AvmHost *host, const AvmPlugin *p, char *threat, size_t thre
         return res.detected ? 1 : 0;
 }
 
-int probe_on_access(const char *probe_dir) {
+static int probe_in_dir(const char *dir) {
         char path[PATH_MAX];
         char buf[128];
         _cleanup_close_ int fd = -EBADF;
         ssize_t n;
         int r;
 
-        if (!probe_dir)
-                return -EINVAL;
-        snprintf(path, sizeof(path), "%s/eicar-probe-%d.com", probe_dir, (int) getpid());
+        snprintf(path, sizeof(path), "%s/eicar-probe-%d.com", dir, (int) getpid());
         r = write_eicar(path);
         if (r == -EPERM || r == -EACCES)
                 return 1; /* even creating it was refused */
@@ -84,4 +82,59 @@ int probe_on_access(const char *probe_dir) {
         if (r < 0)
                 return r;
         return 0;
+}
+
+int probe_on_access(const char *probe_dir) {
+        if (!probe_dir)
+                return -EINVAL;
+        return probe_in_dir(probe_dir);
+}
+
+void probe_set_open(ProbeSet *s, const ScopeList *roots) {
+        *s = (ProbeSet){ .n = roots->n };
+        for (size_t i = 0; i < roots->n; i++) {
+                ProbeRoot *p = &s->roots[i];
+
+                snprintf(p->root, sizeof(p->root), "%s", roots->path[i]);
+                /* mkdtemp: 0700, root-only, a name no user file has. */
+                snprintf(p->dir, sizeof(p->dir), "%s/.avmigrate-probe.XXXXXX", streq(p->root, "/") ? "" : p->root);
+                if (!mkdtemp(p->dir)) {
+                        p->error = -errno;
+                        p->dir[0] = '\0';
+                }
+        }
+}
+
+void probe_set_run(ProbeSet *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                ProbeRoot *p = &s->roots[i];
+
+                if (p->dir[0])
+                        p->result = probe_in_dir(p->dir);
+                else
+                        p->result = p->error < 0 ? p->error : -ENOENT;
+        }
+}
+
+bool probe_set_all_blocked(const ProbeSet *s) {
+        for (size_t i = 0; i < s->n; i++)
+                if (s->roots[i].result != 1)
+                        return false;
+        return s->n > 0;
+}
+
+void probe_set_close(ProbeSet *s) {
+        for (size_t i = 0; i < s->n; i++)
+                if (s->roots[i].dir[0]) {
+                        (void) rmdir(s->roots[i].dir);
+                        s->roots[i].dir[0] = '\0';
+                }
+}
+
+const char *probe_result_string(int result) {
+        if (result == 1)
+                return "blocked";
+        if (result == 0)
+                return "readable";
+        return "error";
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "avmigrate/plugin.h"
+#include "scope.h"
 
 /* Detection tests. Both run inside a worker. */
 
@@ -13,3 +14,26 @@ int probe_on_demand(AvmHost *host, const AvmPlugin *p, char *threat, size_t thre
  * returns 1 if reading was denied (protection works), 0 if the content
  * could be read, -errno on other errors. */
 int probe_on_access(const char *probe_dir);
+
+/* On-access probes across the protection scope: one root-only directory
+ * (mkdtemp, 0700) per scope root, created for the probes and removed after.
+ * The directories stay for repeated runs, so a product that learns about
+ * new directories asynchronously (clamonacc's inotify-driven marks) is
+ * given the time its verification allows. */
+typedef struct ProbeRoot {
+        char root[SCOPE_PATH_MAX];
+        char dir[SCOPE_PATH_MAX + 32];
+        int error;  /* mkdtemp failure */
+        int result; /* 1 blocked, 0 readable, -errno */
+} ProbeRoot;
+
+typedef struct ProbeSet {
+        size_t n;
+        ProbeRoot roots[SCOPE_MAX_PATHS];
+} ProbeSet;
+
+void probe_set_open(ProbeSet *s, const ScopeList *roots);
+void probe_set_run(ProbeSet *s);
+bool probe_set_all_blocked(const ProbeSet *s);
+void probe_set_close(ProbeSet *s);
+const char *probe_result_string(int result);

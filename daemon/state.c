@@ -75,6 +75,9 @@ json_object *job_to_json(const Job *j) {
         json_object_object_add(o, "samples", json_object_get(j->samples));
         json_object_object_add(o, "gaps", json_object_get(j->gaps));
         json_object_object_add(o, "probes", json_object_get(j->probes));
+        json_object_object_add(o, "scope", scope_list_to_json(&j->scope));
+        if (j->scope_report)
+                json_object_object_add(o, "scope_report", json_object_get(j->scope_report));
         return o;
 }
 
@@ -140,7 +143,7 @@ static int lookup(const char *const *names, size_t n, const char *s) {
 int job_from_json(Job *j, json_object *o, char *why, size_t why_size) {
         char buf[64];
         uint64_t u;
-        json_object *steps;
+        json_object *steps, *v;
         int k;
 
         if (!json_object_is_type(o, json_type_object))
@@ -202,6 +205,14 @@ int job_from_json(Job *j, json_object *o, char *why, size_t why_size) {
                 FAIL("invalid timeline, samples, gaps or probes");
         if (j->state == JOB_FINISHED && !j->result[0])
                 FAIL("finished job without result");
+        /* Optional (state files of version 1 jobs have none): resolved again when missing. */
+        if (json_object_object_get_ex(o, "scope", &v) && scope_list_from_json(v, &j->scope) < 0)
+                FAIL("invalid scope");
+        if (json_object_object_get_ex(o, "scope_report", &v)) {
+                if (!json_object_is_type(v, json_type_object))
+                        FAIL("invalid scope_report");
+                j->scope_report = json_object_get(v);
+        }
         return 0;
 }
 

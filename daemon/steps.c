@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <sys/statvfs.h>
 
+#include "gap.h"
 #include "handover.h"
 #include "log.h"
 #include "manager.h"
@@ -16,6 +17,8 @@
 
 #define UNINSTALL_ATTEMPTS 2
 #define ARTIFACT_MAX_SIZE (2ull * 1024 * 1024 * 1024)
+
+static int check_scope_after(OpContext *c, Product *to, json_object **ret);
 
 static void send_data(int fd, const char *key, bool value, json_object *extra) {
         json_object *o = extra ? extra : json_object_new_object();
@@ -66,11 +69,81 @@ static int check_ac_power(OpContext *c) {
         return 0;
 }
 
+static void read_scope(OpContext *c, Product *p, AvmScope *ret) {
+        *ret = (AvmScope){ 0 };
+        if (!p->plugin->scope)
+                return;
+        p->host.progress_fd = c->fd;
+        p->host.error[0] = 0;
+        if (p->plugin->scope(&p->host, ret) < 0) {
+                op_event(c, "scope-unknown", p->plugin->id, p->host.error[0] ? p->host.error : "cannot read its scope");
+                *ret = (AvmScope){ 0 };
+        }
+        ret->n_include = ret->n_include > AVM_SCOPE_MAX_PATHS ? AVM_SCOPE_MAX_PATHS : ret->n_include;
+        ret->n_exclude = ret->n_exclude > AVM_SCOPE_MAX_PATHS ? AVM_SCOPE_MAX_PATHS : ret->n_exclude;
+        for (unsigned i = 0; i < ret->n_include; i++)
+                ret->include[i][AVM_SCOPE_PATH_MAX - 1] = 0;
+        for (unsigned i = 0; i < ret->n_exclude; i++)
+                ret->exclude[i][AVM_SCOPE_PATH_MAX - 1] = 0;
+        ret->source[sizeof(ret->source) - 1] = 0;
+}
+
+/* The machine's scope, what the old product covered of it, and whether the
+ * replacement can cover that: refused (-EXDEV, NotEligible) before anything
+ * changes when it cannot. ret_roots: what the replacement will protect. */
+static int preflight_scope(OpContext *c, Manager *m, Product *from, Product *to, json_object *report, ScopeList *ret_roots) {
+        ScopeList roots, absent, required, cannot = { 0 }, coverable = { 0 }, uncovered_required = { 0 };
+        char list[1024], why[600] = "";
+        AvmScope old;
+
+        scope_resolve(&m->config->protected_paths, &m->config->protected_exclude, m->config->protect_mounts, &roots, &absent);
+        read_scope(c, from, &old);
+        scope_required(&roots, &old, &required);
+        for (size_t i = 0; i < roots.n; i++) {
+                int r = 0;
+
+                if (to->plugin->can_protect) {
+                        to->host.error[0] = 0;
+                        r = to->plugin->can_protect(&to->host, roots.path[i]);
+                }
+                if (r < 0) {
+                        (void) scope_list_add(&cannot, roots.path[i]);
+                        if (!why[0])
+                                snprintf(why, sizeof(why), "%s", to->host.error[0] ? to->host.error : strerror(-r));
+                        op_event(c, "scope-not-coverable", to->plugin->id, roots.path[i]);
+                } else
+                        (void) scope_list_add(&coverable, roots.path[i]);
+        }
+        for (size_t i = 0; i < required.n; i++)
+                if (scope_list_contains_under(&cannot, required.path[i]))
+                        (void) scope_list_add(&uncovered_required, required.path[i]);
+
+        json_object_object_add(report, "paths", scope_list_to_json(&roots));
+        json_object_object_add(report, "absent", scope_list_to_json(&absent));
+        json_object_object_add(report, "excluded", scope_list_to_json(&m->config->protected_exclude));
+        json_object_object_add(report, "before", scope_avm_to_json(&old));
+        json_object_object_add(report, "required", scope_list_to_json(&required));
+        json_object_object_add(report, "not_coverable", scope_list_to_json(&cannot));
+        scope_list_join(&roots, list, sizeof(list));
+        op_event(c, "scope", NULL, list);
+
+        if (uncovered_required.n > 0) {
+                scope_list_join(&uncovered_required, list, sizeof(list));
+                return op_fail(c, -EXDEV, "%s cannot protect %s, which %s protects now (%s); not migrating", to->plugin->id, list,
+                               from->plugin->id, why);
+        }
+        if (coverable.n == 0 && roots.n > 0)
+                return op_fail(c, -EXDEV, "%s can protect none of the protection scope (%s)", to->plugin->id, why);
+        *ret_roots = coverable;
+        return 0;
+}
+
 static int step_preflight(OpContext *c, Job *j, Product *from, Product *to) {
         Manager *m = j->manager;
         AvmDetection df, dt;
         AvmStatus st;
-        json_object *o;
+        json_object *o, *scope;
+        ScopeList roots = { 0 };
         int r;
 
         r = op_detect(c, from, &df);
@@ -83,13 +156,6 @@ static int step_preflight(OpContext *c, Job *j, Product *from, Product *to) {
                 return r;
         if (!dt.installed && !(to->plugin->capabilities & AVM_CAP_INSTALL))
                 return op_fail(c, -EOPNOTSUPP, "%s is not installed and cannot be installed by avmigrate", to->plugin->id);
-        if (op_status(c, from, &st) >= 0 && !st.realtime)
-                op_event(c, "old-product-not-protecting", from->plugin->id, st.detail);
-        else if (from->plugin->capabilities & AVM_CAP_ON_ACCESS) {
-                /* The "before" detection test: the old product blocks EICAR on access. */
-                r = probe_on_access(avm_host_probe_dir(&from->host));
-                op_event(c, r == 1 ? "probe-on-access-blocked" : "probe-on-access-missed", from->plugin->id, "before");
-        }
         r = check_disk_space(c, m->config->min_disk_space_mb);
         if (r < 0)
                 return r;
@@ -98,7 +164,23 @@ static int step_preflight(OpContext *c, Job *j, Product *from, Product *to) {
                 if (r < 0)
                         return r;
         }
+        scope = json_object_new_object();
+        r = preflight_scope(c, m, from, to, scope, &roots);
+        if (r < 0) {
+                json_object_put(scope);
+                return r;
+        }
+        c->scope = &roots;
+        if (op_status(c, from, &st) >= 0 && !st.realtime)
+                op_event(c, "old-product-not-protecting", from->plugin->id, st.detail);
+        else if (from->plugin->capabilities & AVM_CAP_ON_ACCESS) {
+                /* The "before" detection test: where does the old product block EICAR on access? */
+                int blocked = op_probe_scope(c, from, 2 * USEC_PER_SEC);
+                op_event(c, blocked > 0 ? "probe-on-access-blocked" : "probe-on-access-missed", from->plugin->id, "before");
+        }
         o = json_object_new_object();
+        json_object_object_add(o, "scope", scope_list_to_json(&roots));
+        json_object_object_add(o, "scope_report", scope);
         json_object_object_add(o, "from_version", json_object_new_string(df.version));
         json_object_object_add(o, "to_installed", json_object_new_boolean(dt.installed));
         send_data(c->fd, "skipped", false, o);
@@ -282,6 +364,9 @@ static int step_verify_final(OpContext *c, Product *from, Product *to) {
         r = op_verify_protecting(c, to);
         if (r < 0)
                 return r;
+        r = check_scope_after(c, to, NULL);
+        if (r < 0)
+                return r;
         r = op_status(c, to, &st);
         if (r < 0)
                 return r;
@@ -294,6 +379,74 @@ static int step_verify_final(OpContext *c, Product *from, Product *to) {
         return 0;
 }
 
+/* The replacement's own configuration must cover the scope it was set to;
+ * an unknown scope is left to the on-access probes. */
+static int check_scope_after(OpContext *c, Product *to, json_object **ret) {
+        ScopeList uncovered;
+        char list[1024];
+        AvmScope after;
+
+        read_scope(c, to, &after);
+        if (ret)
+                *ret = scope_avm_to_json(&after);
+        if (!after.known || !c->scope)
+                return 0;
+        scope_uncovered(c->scope, &after, &uncovered);
+        if (uncovered.n == 0)
+                return 0;
+        scope_list_join(&uncovered, list, sizeof(list));
+        return op_fail(c, -EXDEV, "%s's configuration (%s) does not cover %s", to->plugin->id, after.source, list);
+}
+
+static int step_handover(OpContext *c, Job *j, Product *from, Product *to) {
+        json_object *after = NULL, *o;
+        int r;
+
+        r = handover_run(c, from, to, j->overlap);
+        if (r < 0)
+                return r;
+        r = check_scope_after(c, to, &after);
+        o = json_object_new_object();
+        json_object_object_add(o, "scope_after", after);
+        worker_send_json(c->fd, "DATA", o);
+        json_object_put(o);
+        return r;
+}
+
+/* Pointers into the job's scope for the plugins (avm_host_protected_paths()),
+ * and the exclusions: the admin's, plus the other product's own files while
+ * both are installed (mutual exclusions). Lives as long as the worker. */
+static const char *protected_ptrs[SCOPE_MAX_PATHS + 1];
+static const char *excluded_from[2 * SCOPE_MAX_PATHS + 1], *excluded_to[2 * SCOPE_MAX_PATHS + 1];
+
+static void set_excluded(const char **out, const AvmConfig *cfg, const AvmPlugin *other) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < cfg->protected_exclude.n; i++)
+                out[n++] = cfg->protected_exclude.path[i];
+        for (size_t i = 0; other->own_paths && other->own_paths[i] && n < 2 * SCOPE_MAX_PATHS; i++)
+                out[n++] = other->own_paths[i];
+        out[n] = NULL;
+}
+
+static void set_host_scope(Job *j, Product *from, Product *to) {
+        const AvmConfig *cfg = j->manager->config;
+
+        if (j->scope.n == 0 && j->step > STEP_PREFLIGHT) {
+                ScopeList absent; /* a job from before scopes were recorded */
+                scope_resolve(&cfg->protected_paths, &cfg->protected_exclude, cfg->protect_mounts, &j->scope, &absent);
+        }
+        for (size_t i = 0; i < j->scope.n; i++)
+                protected_ptrs[i] = j->scope.path[i];
+        protected_ptrs[j->scope.n] = NULL;
+        set_excluded(excluded_from, cfg, to->plugin);
+        set_excluded(excluded_to, cfg, from->plugin);
+        from->host.protected_paths = protected_ptrs;
+        to->host.protected_paths = protected_ptrs;
+        from->host.excluded_paths = excluded_from;
+        to->host.excluded_paths = excluded_to;
+}
+
 int steps_run_child(int fd, void *userdata) {
         Job *j = userdata;
         Manager *m = j->manager;
@@ -302,6 +455,8 @@ int steps_run_child(int fd, void *userdata) {
 
         if (!from || !to)
                 return op_fail(&c, -ENOENT, "plugin %s is not loaded", from ? j->to : j->from);
+        set_host_scope(j, from, to);
+        c.scope = &j->scope;
 
         switch (j->step) {
         case STEP_PREFLIGHT:
@@ -313,7 +468,7 @@ int steps_run_child(int fd, void *userdata) {
         case STEP_VERIFY_REPLACEMENT:
                 return step_verify_replacement(&c, to);
         case STEP_HANDOVER:
-                return handover_run(&c, from, to, j->overlap);
+                return step_handover(&c, j, from, to);
         case STEP_REMOVE:
                 return step_remove(&c, from, to);
         case STEP_VERIFY_FINAL:
@@ -331,5 +486,20 @@ int steps_rollback_child(int fd, void *userdata) {
 
         if (!from || !to)
                 return op_fail(&c, -ENOENT, "plugin %s is not loaded", from ? j->to : j->from);
+        set_host_scope(j, from, to);
+        c.scope = &j->scope;
         return rollback_run(&c, from, to, j->overlap, j->installed_by_us);
+}
+
+int steps_restore_child(int fd, void *userdata) {
+        Job *j = userdata;
+        Manager *m = j->manager;
+        Product *from = plugins_find(&m->products, j->from), *to = plugins_find(&m->products, j->to);
+        OpContext c = { .fd = fd, .step = "restore", .verify_timeout_usec = m->config->verify_timeout_usec };
+
+        if (!from || !to)
+                return op_fail(&c, -ENOENT, "plugin %s is not loaded", from ? j->to : j->from);
+        set_host_scope(j, from, to);
+        c.scope = &j->scope;
+        return restore_protection(&c, from, to, j->step > STEP_HANDOVER);
 }

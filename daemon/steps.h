@@ -8,3 +8,5 @@
  * twice. */
 int steps_run_child(int fd, void *userdata);
 int steps_rollback_child(int fd, void *userdata);
+/* Start-up after a crash inside a gap: restore protection first (handover.h). */
+int steps_restore_child(int fd, void *userdata);

@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define AVM_PLUGIN_API_VERSION 1u
+#define AVM_PLUGIN_API_VERSION 2u
 
 typedef struct AvmHost AvmHost;
 
@@ -52,6 +52,19 @@ typedef struct AvmStatus {
         char detail[256];            /* one human line */
 } AvmStatus;
 
+/* Where a product's on-access protection applies, read from the product's
+ * own configuration (not from what avmigrate asked for). */
+#define AVM_SCOPE_MAX_PATHS 64
+#define AVM_SCOPE_PATH_MAX 256
+typedef struct AvmScope {
+        bool known;         /* false: the product's configuration does not say ("unknown") */
+        unsigned n_include; /* "/" = the whole file system */
+        unsigned n_exclude;
+        char include[AVM_SCOPE_MAX_PATHS][AVM_SCOPE_PATH_MAX]; /* absolute paths, recursive */
+        char exclude[AVM_SCOPE_MAX_PATHS][AVM_SCOPE_PATH_MAX];
+        char source[128]; /* where it was read, e.g. "clamonacc configuration /var/lib/..." */
+} AvmScope;
+
 typedef struct AvmScanResult {
         bool detected;
         char threat[128];
@@ -72,6 +85,25 @@ typedef struct AvmPlugin {
         int (*uninstall)(AvmHost *host);
         /* Scans one file on demand with the product's own scanner. */
         int (*scan_file)(AvmHost *host, const char *path, AvmScanResult *ret);
+
+        /* ---- API version 2: protection scope and a short handover ---- */
+        /* The scope its on-access protection covers, from the product's own
+         * configuration. NULL or ret->known == false: unknown. */
+        int (*scope)(AvmHost *host, AvmScope *ret);
+        /* 0 if the product can protect PATH on access when asked to (through
+         * avm_host_protected_paths()), else -EOPNOTSUPP with avm_host_error()
+         * saying why. NULL: it can protect any path. Called before anything
+         * changes, also when the product is not installed yet. */
+        int (*can_protect)(AvmHost *host, const char *path);
+        /* Everything set_realtime(true) needs that can be done while the old
+         * product still protects (services up, definitions loaded,
+         * configuration written, units reloaded), so the handover gap holds
+         * only the switch itself. Must not enable real-time protection. NULL: nothing. */
+        int (*prepare_realtime)(AvmHost *host);
+        /* NULL-terminated directories holding the product's own files
+         * (binaries, definitions, quarantine), or NULL. During a migration
+         * the other product is told to exclude them (mutual exclusions). */
+        const char *const *own_paths;
 } AvmPlugin;
 
 /* ---- Host services, provided by avmigrated ---- */
@@ -88,6 +120,15 @@ const char *avm_host_state_dir(AvmHost *host);
 /* Directory the daemon writes its on-access probes into. A product with
  * AVM_CAP_ON_ACCESS must watch it while its real-time protection is on. */
 const char *avm_host_probe_dir(AvmHost *host);
+
+/* The protection scope the daemon must keep protected (ProtectedPaths=,
+ * resolved for this machine): NULL-terminated absolute paths. A replacement
+ * configures its on-access protection to cover all of them when
+ * set_realtime(true) is called. Valid until the operation returns. */
+const char *const *avm_host_protected_paths(AvmHost *host);
+/* Paths its on-access protection must leave out: ProtectedPathsExclude=, and
+ * while another product is installed beside it, that product's own files. */
+const char *const *avm_host_excluded_paths(AvmHost *host);
 
 /* Artifact downloaded and verified for this product by the fetch step, or NULL. */
 const char *avm_host_artifact(AvmHost *host);

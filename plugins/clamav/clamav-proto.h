@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <avmigrate/plugin.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -31,10 +33,29 @@ int clamav_parse_scan(const char *reply, size_t size, ClamavVerdict *ret_verdict
 /* Value of KEY ("LocalSocket", "User") in a clamd.conf text (last one wins); -ENOENT if absent. */
 int clamav_conf_get(const char *text, size_t size, const char *key, char *buf, size_t buf_size);
 
-/* Writes a complete clamd-style configuration for clamonacc into buf. clamonacc
- * insists on an exclusion: exclude_uname when not NULL, else exclude_uid. */
-int clamav_onacc_config(char *buf, size_t size, const char *socket_path, const char *probe_dir, const char *exclude_uname,
-                        unsigned exclude_uid);
+/* What clamonacc needs to protect a scope. */
+typedef struct ClamavOnaccSpec {
+        const char *socket_path;
+        const char *const *include; /* NULL-terminated, absolute, not "/" */
+        const char *const *exclude; /* NULL-terminated or NULL */
+        const char *temporary_dir;  /* clamd's TemporaryDirectory, or NULL */
+        const char *exclude_uname;  /* clamonacc insists on an exclusion: this user, */
+        unsigned exclude_uid;       /* else this uid */
+} ClamavOnaccSpec;
+
+/* Writes a complete clamd-style configuration for clamonacc into buf:
+ * OnAccessIncludePath per scope root (recursive through clamonacc's DDD),
+ * OnAccessExcludePath per exclusion, prevention on. */
+int clamav_onacc_config(char *buf, size_t size, const ClamavOnaccSpec *spec);
+
+/* Why clamonacc cannot protect path with prevention on, or NULL if it can.
+ * tmpdir: clamd's TemporaryDirectory (clamonacc never watches it). */
+const char *clamav_cannot_protect(const char *path, const char *tmpdir);
+
+/* Every OnAccessIncludePath / OnAccessExcludePath of a clamd.conf text:
+ * the scope that configuration protects (known = at least one include; a
+ * configuration with OnAccessMountPath counts as not preventing, unknown). */
+int clamav_conf_scope(const char *text, size_t size, AvmScope *ret);
 
 /* Paths/values that go into a generated config must be single-line and printable. */
 bool clamav_conf_value_ok(const char *v);

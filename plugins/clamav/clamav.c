@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ClamAV: clamd over its unix socket (PING, VERSION, INSTREAM) and clamonacc
- * for on-access prevention on the daemon's probe directory.
+ * for on-access prevention over the daemon's protection scope
+ * (avm_host_protected_paths(): one OnAccessIncludePath per root).
  *
  * clamd and clamonacc are managed either through their systemd units
  * (ClamdMode=systemd, ClamonaccMode=systemd, the default) or as detached
@@ -41,10 +42,13 @@
 #define FRESHCLAM_UNIT "clamav-freshclam.service"
 #define CLAMONACC_UNIT "clamav-clamonacc.service"
 #define DEFAULT_DROPIN_DIR "/etc/systemd/system/clamav-clamonacc.service.d"
+#define DEFAULT_CLAMD_CONF "/etc/clamav/clamd.conf"
 #define CHUNK_SIZE (64 * 1024)
 #define PIDFILE_MAX 32
 
 static const char *const packages[] = { "clamav-daemon", "clamav-freshclam", NULL };
+/* Debian's ClamAV: definitions, logs, sockets, configuration. */
+static const char *const own_paths[] = { "/var/lib/clamav", "/var/log/clamav", "/run/clamav", "/etc/clamav", NULL };
 
 static void closep(int *fd) {
         if (*fd >= 0)
@@ -458,7 +462,7 @@ static int stop_detached(AvmHost *host, const char *name) {
                                 sleep_usec(200000);
                                 break;
                         }
-                        sleep_usec(50000);
+                        sleep_usec(5000);
                 }
                 if (pidfile_alive(host, name) > 0) {
                         avm_host_error(host, "%s (pid %d) does not stop", name, (int) pid);
@@ -483,7 +487,7 @@ static int clamd_wait(AvmHost *host, const char *sock, uint64_t timeout) {
                                        sock, (unsigned long long) (timeout / USEC_PER_SEC));
                         return -ETIME;
                 }
-                sleep_usec(250000);
+                sleep_usec(50000);
         }
         return 0;
 }
@@ -552,30 +556,63 @@ static void onacc_exclusion(AvmHost *host, char *uname, size_t size) {
                 snprintf(uname, size, "clamav");
 }
 
+/* clamd's configuration: ClamdConfig= (exec mode) or Debian's. */
+static const char *clamd_conf_path(AvmHost *host) {
+        const char *conf = avm_host_config(host, "ClamdConfig");
+        return conf && *conf ? conf : DEFAULT_CLAMD_CONF;
+}
+
+/* clamd's TemporaryDirectory, which clamonacc never watches; "" if unset. */
+static void clamd_tmpdir(AvmHost *host, char *buf, size_t size) {
+        char text[64 * 1024 + 1];
+        size_t n;
+
+        buf[0] = '\0';
+        if (plugin_read_file(clamd_conf_path(host), sizeof text - 1, text, &n) < 0 ||
+            clamav_conf_get(text, n, "TemporaryDirectory", buf, size) < 0)
+                buf[0] = '\0';
+}
+
 static int onacc_write_conf(AvmHost *host, const char *sock, char *path, size_t path_size) {
-        const char *probe = avm_host_probe_dir(host);
-        char excl[64], text[8192];
+        const char *const *include = avm_host_protected_paths(host);
+        char excl[64], tmp[PATH_MAX], text[64 * 1024], old[64 * 1024 + 1];
+        ClamavOnaccSpec spec;
+        size_t n;
         int r;
 
-        if (!probe || probe[0] != '/') {
-                avm_host_error(host, "No probe directory to protect");
+        if (!include[0]) {
+                avm_host_error(host, "No protection scope given (ProtectedPaths= resolved to nothing)");
                 return -ENOENT;
         }
-        if (mkdir(probe, 0755) < 0 && errno != EEXIST) {
-                r = -errno;
-                avm_host_error(host, "Cannot create probe directory %s: %s", probe, strerror(-r));
-                return r;
+        for (size_t i = 0; include[i]; i++) {
+                const char *why = clamav_cannot_protect(include[i], NULL);
+                if (why) {
+                        avm_host_error(host, "Cannot protect %s: %s", include[i], why);
+                        return -EOPNOTSUPP;
+                }
         }
         onacc_exclusion(host, excl, sizeof excl);
+        clamd_tmpdir(host, tmp, sizeof tmp);
         /* Without a clamd user to exclude, exclude "nobody" (65534): clamonacc requires some exclusion. */
-        r = clamav_onacc_config(text, sizeof text, sock, probe, excl[0] ? excl : NULL, 65534);
+        spec = (ClamavOnaccSpec){
+                .socket_path = sock,
+                .include = include,
+                .exclude = avm_host_excluded_paths(host),
+                .temporary_dir = tmp[0] ? tmp : NULL,
+                .exclude_uname = excl[0] ? excl : NULL,
+                .exclude_uid = 65534,
+        };
+        r = clamav_onacc_config(text, sizeof text, &spec);
         if (r < 0) {
-                avm_host_error(host, "Cannot generate the clamonacc configuration (bad socket, probe path or user)");
+                avm_host_error(host, "Cannot generate the clamonacc configuration (bad socket, scope path or user)");
                 return r;
         }
         r = onacc_conf_path(host, path, path_size);
         if (r < 0)
                 return r;
+        /* Unchanged: keep it, so nothing needs reloading inside the gap. */
+        if (plugin_read_file(path, sizeof old - 1, old, &n) == 0 && n == strlen(text) && memcmp(old, text, n) == 0)
+                return 0;
         r = write_file_atomic(path, text, 0644);
         if (r < 0)
                 avm_host_error(host, "Cannot write %s: %s", path, strerror(-r));
@@ -613,6 +650,7 @@ static bool pid_has_fanotify_marks(pid_t pid) {
 static int onacc_wait_ready(AvmHost *host, pid_t pid) {
         uint64_t deadline = now_mono() + cfg_sec(host, "ClamonaccStartTimeoutSec", 30);
 
+        /* Polled finely: this wait is inside the handover gap. */
         while (!pid_has_fanotify_marks(pid)) {
                 if (kill(pid, 0) < 0 || pidfile_alive(host, "clamonacc") != pid) {
                         avm_host_error(host, "clamonacc exited during start-up; see %s/clamonacc.log", avm_host_state_dir(host));
@@ -622,7 +660,7 @@ static int onacc_wait_ready(AvmHost *host, pid_t pid) {
                         avm_host_error(host, "clamonacc did not place its fanotify marks in time");
                         return -ETIME;
                 }
-                sleep_usec(100000);
+                sleep_usec(2000);
         }
         return 0;
 }
@@ -630,7 +668,8 @@ static int onacc_wait_ready(AvmHost *host, pid_t pid) {
 static int onacc_dropin(AvmHost *host, const char *conf) {
         const char *dir = plugin_cfg(host, "ClamonaccDropInDir", DEFAULT_DROPIN_DIR);
         const char *bin = plugin_cfg(host, "Clamonacc", DEFAULT_CLAMONACC);
-        char path[PATH_MAX], text[PATH_MAX * 3];
+        char path[PATH_MAX], text[PATH_MAX * 3], old[PATH_MAX * 3 + 1];
+        size_t n;
         int r;
 
         if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
@@ -641,11 +680,14 @@ static int onacc_dropin(AvmHost *host, const char *conf) {
         if (!clamav_conf_value_ok(bin) || snprintf(path, sizeof path, "%s/50-avmigrate.conf", dir) >= (int) sizeof path)
                 return -EINVAL;
         snprintf(text, sizeof text,
-                 "# Generated by avmigrate: clamonacc with prevention on the avmigrate probe directory.\n"
+                 "# Generated by avmigrate: clamonacc with prevention over avmigrate's protection scope.\n"
                  "[Service]\n"
                  "ExecStart=\n"
                  "ExecStart=%s -F --fdpass --config-file=%s\n",
                  bin, conf);
+        /* Unchanged: no daemon-reload (it would land inside the handover gap). */
+        if (plugin_read_file(path, sizeof old - 1, old, &n) == 0 && n == strlen(text) && memcmp(old, text, n) == 0)
+                return 0;
         r = write_file_atomic(path, text, 0644);
         if (r < 0) {
                 avm_host_error(host, "Cannot write %s: %s", path, strerror(-r));
@@ -804,6 +846,69 @@ static int clamav_set_realtime(AvmHost *host, bool enable) {
         return 0;
 }
 
+/* Before the gap: clamd up with its database, clamonacc's configuration and
+ * unit drop-in written, systemd reloaded. set_realtime(true) then only
+ * starts clamonacc. */
+static int clamav_prepare_realtime(AvmHost *host) {
+        char sock[PATH_MAX], conf[PATH_MAX];
+        int r;
+
+        r = socket_path(host, sock, sizeof sock);
+        if (r < 0)
+                return r;
+        r = clamd_ensure(host, sock);
+        if (r < 0)
+                return r;
+        r = onacc_write_conf(host, sock, conf, sizeof conf);
+        if (r < 0)
+                return r;
+        if (!mode_is_exec(host, "ClamonaccMode"))
+                return onacc_dropin(host, conf);
+        return 0;
+}
+
+static int clamav_can_protect(AvmHost *host, const char *path) {
+        char tmp[PATH_MAX];
+        const char *why;
+
+        clamd_tmpdir(host, tmp, sizeof tmp);
+        why = clamav_cannot_protect(path, tmp[0] ? tmp : NULL);
+        if (why) {
+                avm_host_error(host, "ClamAV cannot protect %s: %s", path, why);
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
+/* The scope of the configuration clamonacc runs with: ours once we wrote
+ * it, else Debian's clamd.conf (which clamav-clamonacc.service reads). */
+static int clamav_scope(AvmHost *host, AvmScope *ret) {
+        char path[PATH_MAX], text[64 * 1024 + 1];
+        const char *src;
+        size_t n;
+        int r;
+
+        *ret = (AvmScope){ 0 };
+        if (onacc_conf_path(host, path, sizeof path) == 0 && access(path, F_OK) == 0)
+                src = path;
+        else
+                src = clamd_conf_path(host);
+        r = plugin_read_file(src, sizeof text - 1, text, &n);
+        if (r == -ENOENT)
+                return 0; /* not configured: unknown */
+        if (r < 0) {
+                avm_host_error(host, "Cannot read %s: %s", src, strerror(-r));
+                return r;
+        }
+        r = clamav_conf_scope(text, n, ret);
+        if (r < 0) {
+                avm_host_error(host, "Malformed OnAccessIncludePath/OnAccessExcludePath in %s", src);
+                return r;
+        }
+        snprintf(ret->source, sizeof ret->source, "%s", src);
+        return 0;
+}
+
 static int clamav_uninstall(AvmHost *host) {
         const char *dir = plugin_cfg(host, "ClamonaccDropInDir", DEFAULT_DROPIN_DIR);
         char path[PATH_MAX];
@@ -878,4 +983,8 @@ __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .set_realtime = clamav_set_realtime,
         .uninstall = clamav_uninstall,
         .scan_file = clamav_scan_file,
+        .scope = clamav_scope,
+        .can_protect = clamav_can_protect,
+        .prepare_realtime = clamav_prepare_realtime,
+        .own_paths = own_paths,
 };

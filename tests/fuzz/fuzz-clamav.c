@@ -6,6 +6,8 @@
 #include "clamav-proto.h"
 #include "fuzz.h"
 
+static const char *const scope[] = { "/home", "/var/tmp", NULL };
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *reply = malloc(size ? size : 1), *text = fuzz_strndup(data, size);
         char threat[256], buf[1024], conf[8192];
@@ -27,14 +29,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void) clamav_parse_scan(reply, size, &verdict, threat, 8);
 
         if (clamav_conf_get(text, size, "LocalSocket", buf, sizeof(buf)) == 0 && clamav_conf_value_ok(buf) && buf[0] == '/' &&
-            clamav_onacc_config(conf, sizeof(conf), buf, "/var/tmp/avmigrate-probe", NULL, 65534) == 0) {
+            clamav_onacc_config(conf, sizeof(conf),
+                                &(ClamavOnaccSpec){ .socket_path = buf, .include = scope, .exclude_uid = 65534 }) == 0) {
                 char back[1024];
                 /* what we generate from a socket path reads back as that path */
                 FUZZ_ASSERT(clamav_conf_get(conf, strlen(conf), "LocalSocket", back, sizeof(back)) == 0);
                 FUZZ_ASSERT(strcmp(back, buf) == 0);
         }
         if (clamav_conf_get(text, size, "User", buf, 64) == 0)
-                (void) clamav_onacc_config(conf, sizeof(conf), "/run/clamav/clamd.ctl", "/var/tmp/p", buf, 0);
+                (void) clamav_onacc_config(
+                        conf, sizeof(conf),
+                        &(ClamavOnaccSpec){ .socket_path = "/run/clamav/clamd.ctl", .include = scope, .exclude_uname = buf });
+        {
+                AvmScope sc;
+                if (clamav_conf_scope(text, size, &sc) == 0 && sc.known)
+                        FUZZ_ASSERT(sc.n_include >= 1 && sc.n_include <= AVM_SCOPE_MAX_PATHS && sc.include[0][0] == '/');
+        }
+        (void) clamav_cannot_protect(text, "/tmp");
         (void) clamav_conf_value_ok(text);
 finish:
         free(reply);

@@ -10,6 +10,7 @@
 #include "history.h"
 #include "job.h"
 #include "report.h"
+#include "scope.h"
 #include "state.h"
 #include "util.h"
 #include "window.h"
@@ -263,6 +264,68 @@ static void test_history(void) {
         json_object_put(b);
 }
 
+static void test_scope(void) {
+        ScopeList l, m, req, unc, abs_;
+        AvmScope old = { .known = true, .n_include = 1 };
+        char p[SCOPE_PATH_MAX], err[160] = "";
+        /* Real /proc/self/mountinfo lines (Debian 12 desktop shapes). */
+        const char *mi =
+                "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+                "40 22 254:2 / /home rw,relatime shared:2 - ext4 /dev/vda2 rw\n"
+                "41 22 0:35 / /tmp rw,nosuid,nodev shared:3 - tmpfs tmpfs rw\n"
+                "42 22 8:17 / /media/anna/USB\\040STICK rw,nosuid,nodev,relatime - vfat /dev/sdb1 rw\n"
+                "43 22 8:18 / /data rw,relatime - xfs /dev/sdc1 rw\n"
+                "44 22 8:19 / /backup ro,relatime - ext4 /dev/sdc2 ro\n"
+                "45 22 0:50 / /mnt/share rw,relatime - cifs //srv/share rw\n"
+                "46 22 8:1 / /boot/efi rw,relatime - vfat /dev/sda1 rw\n"
+                "47 22 0:22 / /proc rw,nosuid - proc proc rw\n"
+                "48 22 8:20 / /var/lib/docker rw,relatime - ext4 /dev/sdd1 rw\n"
+                "garbage line without separator\n";
+
+        strcpy(p, "//home//anna/./x");
+        CHECK(scope_path_normalize(p) == -EINVAL);
+        strcpy(p, "//home//anna/");
+        CHECK(scope_path_normalize(p) == 0 && streq(p, "/home/anna"));
+        strcpy(p, "///");
+        CHECK(scope_path_normalize(p) == 0 && streq(p, "/"));
+        strcpy(p, "home");
+        CHECK(scope_path_normalize(p) == -EINVAL);
+        CHECK(scope_path_under("/home/anna", "/home") && scope_path_under("/home", "/home") && scope_path_under("/x", "/"));
+        CHECK(!scope_path_under("/homes", "/home") && !scope_path_under("/", "/home"));
+
+        CHECK(scope_list_parse("/home  /tmp\t/home/", &l, err, sizeof(err)) == 0 && l.n == 2);
+        CHECK(scope_list_parse("/home ../etc", &l, err, sizeof(err)) == -EINVAL && strstr(err, "../etc"));
+        CHECK(l.n == 2); /* unchanged on error */
+
+        CHECK(scope_user_mounts(mi, strlen(mi), &m) == 0);
+        CHECK(m.n == 4 && streq(m.path[0], "/home") && streq(m.path[1], "/media/anna/USB STICK") && streq(m.path[2], "/data") &&
+              streq(m.path[3], "/mnt/share"));
+
+        /* What the old product covered decides what the replacement must. */
+        strcpy(old.include[0], "/home/anna/Downloads");
+        CHECK(scope_list_parse("/home /tmp", &l, err, sizeof(err)) == 0);
+        scope_required(&l, &old, &req);
+        CHECK(req.n == 1 && streq(req.path[0], "/home/anna/Downloads"));
+        strcpy(old.include[0], "/");
+        old.n_exclude = 1;
+        strcpy(old.exclude[0], "/tmp");
+        scope_required(&l, &old, &req);
+        CHECK(req.n == 1 && streq(req.path[0], "/home"));
+        old.known = false;
+        scope_required(&l, &old, &req);
+        CHECK(req.n == 2);
+        old = (AvmScope){ .known = true, .n_include = 1 };
+        strcpy(old.include[0], "/home");
+        scope_uncovered(&l, &old, &unc);
+        CHECK(unc.n == 1 && streq(unc.path[0], "/tmp"));
+
+        /* Resolve: excluded and absent roots drop out. */
+        CHECK(scope_list_parse("/tmp /nonexistent-avm /proc", &l, err, sizeof(err)) == 0);
+        CHECK(scope_list_parse("/proc", &m, err, sizeof(err)) == 0);
+        CHECK(scope_resolve(&l, &m, false, &req, &abs_) == 0);
+        CHECK(req.n == 1 && streq(req.path[0], "/tmp") && abs_.n == 1 && streq(abs_.path[0], "/nonexistent-avm"));
+}
+
 int main(void) {
         int r;
 
@@ -275,6 +338,7 @@ int main(void) {
         test_state();
         test_report();
         test_history();
+        test_scope();
         r = avm_test_finish();
         {
                 char cmd[PATH_MAX + 16];

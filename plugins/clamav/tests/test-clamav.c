@@ -97,14 +97,48 @@ int main(void) {
         }
 
         /* generated clamonacc configuration */
-        CHECK(clamav_onacc_config(buf, sizeof buf, "/run/clamav/clamd.ctl", "/var/lib/avmigrate/probe", "clamav", 0) == 0);
-        CHECK(strstr(buf, "\nOnAccessPrevention yes\n") && strstr(buf, "\nOnAccessIncludePath /var/lib/avmigrate/probe\n") &&
-              strstr(buf, "\nLocalSocket /run/clamav/clamd.ctl\n") && strstr(buf, "\nOnAccessExcludeUname clamav\n"));
-        CHECK(clamav_onacc_config(buf, sizeof buf, "/s", "/p", NULL, 65534) == 0 && strstr(buf, "\nOnAccessExcludeUID 65534\n"));
-        CHECK(clamav_onacc_config(buf, sizeof buf, "/s", "/", NULL, 1) == -EINVAL);
-        CHECK(clamav_onacc_config(buf, sizeof buf, "/s", "relative", NULL, 1) == -EINVAL);
-        CHECK(clamav_onacc_config(buf, sizeof buf, "/s\nOnAccessPrevention no", "/p", NULL, 1) == -EINVAL);
-        CHECK(clamav_onacc_config(buf, 16, "/s", "/p", NULL, 1) == -ENAMETOOLONG);
+        {
+                const char *const inc[] = { "/home", "/tmp", "/media/anna/USB STICK", NULL };
+                const char *const exc[] = { "/opt/kaspersky", NULL };
+                const char *const root[] = { "/", NULL };
+                const char *const rel[] = { "relative", NULL };
+                ClamavOnaccSpec spec = { .socket_path = "/run/clamav/clamd.ctl",
+                                         .include = inc,
+                                         .exclude = exc,
+                                         .temporary_dir = "/var/lib/clamav/tmp",
+                                         .exclude_uname = "clamav" };
+                AvmScope sc;
+
+                CHECK(clamav_onacc_config(buf, sizeof buf, &spec) == 0);
+                CHECK(strstr(buf, "\nOnAccessPrevention yes\n") && strstr(buf, "\nOnAccessIncludePath /home\n") &&
+                      strstr(buf, "\nOnAccessIncludePath /tmp\n") && strstr(buf, "\nOnAccessIncludePath /media/anna/USB STICK\n") &&
+                      strstr(buf, "\nOnAccessExcludePath /opt/kaspersky\n") &&
+                      strstr(buf, "\nTemporaryDirectory /var/lib/clamav/tmp\n") &&
+                      strstr(buf, "\nLocalSocket /run/clamav/clamd.ctl\n") && strstr(buf, "\nOnAccessExcludeUname clamav\n"));
+                /* What we write reads back as the scope we asked for. */
+                CHECK(clamav_conf_scope(buf, strlen(buf), &sc) == 0 && sc.known && sc.n_include == 3 && sc.n_exclude == 1 &&
+                      strcmp(sc.include[2], "/media/anna/USB STICK") == 0 && strcmp(sc.exclude[0], "/opt/kaspersky") == 0);
+                spec.exclude_uname = NULL;
+                spec.exclude_uid = 65534;
+                CHECK(clamav_onacc_config(buf, sizeof buf, &spec) == 0 && strstr(buf, "\nOnAccessExcludeUID 65534\n"));
+                spec.include = root;
+                CHECK(clamav_onacc_config(buf, sizeof buf, &spec) == -EINVAL);
+                spec.include = rel;
+                CHECK(clamav_onacc_config(buf, sizeof buf, &spec) == -EINVAL);
+                spec.include = inc;
+                spec.socket_path = "/s\nOnAccessPrevention no";
+                CHECK(clamav_onacc_config(buf, sizeof buf, &spec) == -EINVAL);
+                spec.socket_path = "/s";
+                CHECK(clamav_onacc_config(buf, 16, &spec) == -ENAMETOOLONG);
+
+                /* Debian's clamd.conf as shipped (no on-access lines): unknown; OnAccessMountPath: no prevention, unknown. */
+                CHECK(clamav_conf_scope("LocalSocket /var/run/clamav/clamd.ctl\nUser clamav\n", 47, &sc) == 0 && !sc.known);
+                CHECK(clamav_conf_scope("OnAccessMountPath /\nOnAccessIncludePath /home\n", 46, &sc) == 0 && !sc.known);
+                CHECK(clamav_conf_scope("OnAccessIncludePath relative\n", 29, &sc) == -EBADMSG);
+                CHECK(clamav_cannot_protect("/", NULL) && clamav_cannot_protect("/proc/1", NULL) &&
+                      clamav_cannot_protect("/tmp", "/tmp") && !clamav_cannot_protect("/tmp", "/var/lib/clamav/tmp") &&
+                      !clamav_cannot_protect("/home", NULL));
+        }
 
         return avm_test_finish();
 }
