@@ -4,79 +4,103 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sophos-parse.h"
 #include "plugin-util.h"
+#include "sophos-parse.h"
 
-static int output_check(const char *out, size_t size, bool allow_empty) {
-        return plugin_text_check(out, size, SOPHOS_OUTPUT_MAX, 0, allow_empty);
+static int missing(PluginParseError *err, const char *what) {
+        return plugin_parse_fail(err, 0, what, strlen(what));
 }
 
-int sophos_parse_version_ini(const char *text, size_t size, char *buf, size_t buf_size) {
-        static const char key[] = "PRODUCT_VERSION";
-        int r;
+int sophos_parse_version_ini(const char *text, size_t size, char *buf, size_t buf_size, PluginParseError *err) {
+        const char *line, *p = text, *v;
+        size_t len, vl;
+        unsigned n = 0;
 
-        r = output_check(text, size, false);
-        if (r < 0)
-                return r;
-        for (const char *p = text; p && *p;) {
-                const char *nl = strchr(p, '\n');
-                size_t len = nl ? (size_t) (nl - p) : strlen(p);
-
-                if (len > sizeof key && strncmp(p, key, sizeof key - 1) == 0) {
-                        const char *v = p + sizeof key - 1;
-                        size_t vl;
-                        while (*v == ' ')
-                                v++;
-                        if (*v != '=')
-                                goto next;
-                        v++;
-                        while (*v == ' ')
-                                v++;
-                        vl = (size_t) (p + len - v);
-                        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
-                                vl--;
-                        if (vl == 0 || vl >= buf_size || strspn(v, "0123456789.") < vl)
-                                return -EBADMSG;
-                        memcpy(buf, v, vl);
-                        buf[vl] = '\0';
-                        return 0;
-                }
-next:
-                p = nl ? nl + 1 : NULL;
+        if (plugin_text_check(text, size, SOPHOS_OUTPUT_MAX, 0, false) < 0)
+                return missing(err, "empty, oversized or binary file");
+        while (plugin_text_next_line(&p, &line, &len)) {
+                n++;
+                if (!plugin_text_kv(line, len, "PRODUCT_VERSION", '=', &v, &vl))
+                        continue;
+                if (vl == 0 || vl >= buf_size || strspn(v, "0123456789.") < vl || v[0] == '.')
+                        return plugin_parse_fail(err, n, line, len);
+                memcpy(buf, v, vl);
+                buf[vl] = '\0';
+                return 0;
         }
-        return -EBADMSG;
+        return missing(err, "no PRODUCT_VERSION line");
 }
 
-int sophos_parse_avscanner(const char *out, size_t size, bool *ret_detected, char *threat, size_t threat_size) {
-        static const char marker[] = "\" is infected with ";
-        int r;
+int sophos_parse_avscanner(const char *out, size_t size, SophosScan *ret, PluginParseError *err) {
+        static const char detected[] = "Detected \"", infected[] = " is infected with ";
+        const char *line, *p = out;
+        size_t len;
+        unsigned n = 0;
 
-        r = output_check(out, size, true);
-        if (r < 0)
-                return r;
-        *ret_detected = false;
-        if (threat && threat_size)
-                threat[0] = '\0';
-        for (const char *p = out; p && *p;) {
-                const char *nl = strchr(p, '\n');
-                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+        *ret = (SophosScan){ 0 };
+        if (!out && size == 0)
+                return 0;
+        if (plugin_text_check(out, size, SOPHOS_OUTPUT_MAX, 0, true) < 0)
+                return missing(err, "oversized or binary output");
+        while (plugin_text_next_line(&p, &line, &len)) {
+                const char *d, *q, *m, *t, *e = line + len;
+                size_t tl;
 
-                if (len > 10 && strncmp(p, "Detected \"", 10) == 0) {
-                        const char *m = strstr(p, marker), *t, *paren;
-                        if (!m || m > p + len)
-                                return -EBADMSG;
-                        t = m + sizeof marker - 1;
-                        paren = memchr(t, '(', (size_t) (p + len - t));
-                        if (!paren || paren == t || paren[-1] != ' ')
-                                return -EBADMSG;
-                        *ret_detected = true;
-                        if (threat && threat_size)
-                                snprintf(threat, threat_size, "%.*s", (int) (paren - 1 - t), t);
-                        return 0;
+                n++;
+                if (memmem(line, len, "Failed to scan", 14)) {
+                        ret->errors++;
+                        continue;
                 }
-                p = nl ? nl + 1 : NULL;
+                d = memmem(line, len, detected, sizeof detected - 1);
+                if (!d)
+                        continue;
+                q = d + sizeof detected - 1;
+                /* the path ends at the last '"' before " is infected with" */
+                m = NULL;
+                for (const char *s = q; (s = memmem(s, (size_t) (e - s), infected, sizeof infected - 1)); s++)
+                        m = s;
+                if (!m)
+                        return plugin_parse_fail(err, n, line, len);
+                t = m + sizeof infected - 1;
+                tl = (size_t) (e - t);
+                if (tl == 0)
+                        return plugin_parse_fail(err, n, line, len);
+                if (ret->detections++ == 0) {
+                        const char *pe = memchr(q, '"', (size_t) (m - q));
+                        /* " (scanType)" since 2022-09: a trailing parenthesis after a blank */
+                        if (t[tl - 1] == ')') {
+                                const char *o = NULL;
+                                for (const char *s = t; s < t + tl; s++)
+                                        if (*s == '(' && s > t && s[-1] == ' ')
+                                                o = s;
+                                if (o) {
+                                        snprintf(ret->scan_type, sizeof ret->scan_type, "%.*s", (int) (t + tl - 1 - o - 1), o + 1);
+                                        tl = (size_t) (o - 1 - t);
+                                }
+                        }
+                        if (tl == 0)
+                                return plugin_parse_fail(err, n, line, len);
+                        snprintf(ret->threat, sizeof ret->threat, "%.*s", (int) tl, t);
+                        snprintf(ret->path, sizeof ret->path, "%.*s", (int) (pe ? pe - q : 0), q);
+                }
         }
         return 0;
+}
+
+int sophos_parse_on_access_status(const char *text, size_t size, PluginParseError *err) {
+        const char *line, *p = text;
+        size_t len;
+
+        if (plugin_text_check(text, size, 4096, 0, false) < 0)
+                return missing(err, "empty, oversized or binary file");
+        if (!plugin_text_next_line(&p, &line, &len))
+                return missing(err, "empty file");
+        /* Sophos' StatusFile::isEnabled() reads one byte: 'e' is enabled */
+        if (len >= 7 && memcmp(line, "enabled", 7) == 0)
+                return 1;
+        if (len >= 8 && memcmp(line, "disabled", 8) == 0)
+                return 0;
+        return plugin_parse_fail(err, 1, line, len);
 }
 
 const char *sophos_exit_message(int code) {
@@ -88,7 +112,9 @@ const char *sophos_exit_message(int code) {
         case 3:
                 return "bad option";
         case 8:
-                return "generic failure";
+                return "generic failure (a scan error, e.g. file/folder does not exist)";
+        case 15:
+                return "terminated";
         case 16:
                 return "password-protected file, not scanned";
         case 20:
@@ -97,6 +123,10 @@ const char *sophos_exit_message(int code) {
                 return "threat found";
         case 25:
                 return "scan aborted after finding threats";
+        case 28:
+                return "threat found in memory";
+        case 32:
+                return "integrity check failure";
         case 36:
                 return "scan aborted";
         case 40:

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Sophos Protection for Linux (SPL), from what vendors.md §4.2 records.
- * Details marked [INF] in README.md are inferred and logged when used.
+ * Sophos Protection for Linux (SPL), written after Sophos' published Linux
+ * sources (README.md lists every call with its source; [INF] marks what no
+ * source shows, logged when used).
+ *
+ * On-access scanning is soapd, a watchdog-managed process of its own
+ * ("on_access_process" in the plugin registry), separate from the "av"
+ * plugin that on-demand scanning (avscanner) needs: its state is the file
+ * <av>/var/on_access_status soapd writes ("enabled"/"disabled"), not "av is
+ * running".
  */
 
 #include <errno.h>
@@ -9,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <avmigrate/plugin.h>
@@ -51,9 +59,12 @@ static int read_version(AvmHost *host, char *buf, size_t size) {
         }
         if (r < 0)
                 return r;
-        r = sophos_parse_version_ini(text, n, buf, size);
-        if (r < 0)
-                avm_host_error(host, "No valid PRODUCT_VERSION= in %s", path);
+        {
+                PluginParseError e = { 0 };
+                r = sophos_parse_version_ini(text, n, buf, size, &e);
+                if (r < 0)
+                        avm_host_error(host, "%s: %s%s%s", path, e.line ? "line not understood: '" : "", e.text, e.line ? "'" : "");
+        }
         return r;
 }
 
@@ -72,64 +83,141 @@ static int sophos_detect(AvmHost *host, AvmDetection *ret) {
         return 0;
 }
 
-/* wdctl isrunning av: exit 0 = on-access plugin running [INF]. */
-static int av_running(AvmHost *host) {
-        const char *argv[] = { plugin_cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), "isrunning", "av", NULL };
+static const char *wdctl_path(AvmHost *host) {
+        return plugin_cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl");
+}
+
+/* `wdctl isrunning <name>`: 1 running, 0 not, -ENOTSUP for a wdctl without
+ * isrunning (exit 10, before 2019-08), -EHOSTDOWN when wdctl cannot tell (2). */
+static int wdctl_isrunning(AvmHost *host, const char *name) {
+        const char *argv[] = { wdctl_path(host), "isrunning", name, NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
         int ret;
 
-        inferred(host, "real-time state from `wdctl isrunning av`");
         ret = run(host, argv, timeout(host, "SophosTimeoutSec", 60), &r);
         if (ret < 0)
                 return ret;
-        return r.exit_status == 0;
+        switch (r.exit_status) {
+        case SOPHOS_WDCTL_RUNNING:
+                return 1;
+        case SOPHOS_WDCTL_NOT_RUNNING:
+                return 0;
+        case SOPHOS_WDCTL_UNKNOWN_STATE:
+                return -EHOSTDOWN;
+        case SOPHOS_WDCTL_UNKNOWN_COMMAND:
+                return -ENOTSUP;
+        default:
+                avm_host_error(host, "wdctl isrunning %s: undocumented exit status %d", name, r.exit_status);
+                return -EIO;
+        }
+}
+
+/* soapd's on-access state: 1 enabled, 0 disabled, -ENOENT when the status
+ * file does not exist (SPL before 2023-01, or no soapd), other -errno on error. */
+static int on_access_status(AvmHost *host, const char *version) {
+        char path[512], text[4097];
+        PluginParseError e = { 0 };
+        size_t n;
+        int r;
+
+        snprintf(path, sizeof path, "%s", plugin_cfg(host, "OnAccessStatusFile", ""));
+        if (!path[0])
+                snprintf(path, sizeof path, "%s/plugins/av/var/on_access_status", instdir(host));
+        r = plugin_read_file(path, sizeof text - 1, text, &n);
+        if (r == -EFBIG)
+                r = -EBADMSG;
+        if (r < 0)
+                return r;
+        r = sophos_parse_on_access_status(text, n, &e);
+        if (r < 0)
+                avm_host_error(host, "%s (Sophos %s): %s'%s'", path, version, e.line ? "line not understood: " : "", e.text);
+        return r;
 }
 
 static int sophos_status(AvmHost *host, AvmStatus *ret) {
-        int unit, av;
+        char version[64] = "unknown version";
+        int unit, av, oa;
 
         *ret = (AvmStatus){ .definitions_age_sec = -1 };
-        if (access(plugin_cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), X_OK) < 0) {
+        if (access(wdctl_path(host), X_OK) < 0) {
                 snprintf(ret->detail, sizeof ret->detail, "Sophos wdctl not found");
                 return 0;
         }
+        if (read_version(host, version, sizeof version) < 0)
+                snprintf(version, sizeof version, "unknown version");
         unit = avm_host_unit_is_active(host, UNIT);
         if (unit < 0)
                 return unit;
-        av = av_running(host);
+        av = wdctl_isrunning(host, "av");
+        if (av == -ENOTSUP) {
+                inferred(host, "wdctl has no isrunning (before 2019-08): the av plugin counts as running with sophos-spl.service");
+                av = unit;
+        } else if (av == -EHOSTDOWN)
+                av = 0;
         if (av < 0)
                 return av;
+        oa = on_access_status(host, version);
+        if (oa == -ENOENT) {
+                /* no status file: soapd missing or older than 2023-01; its watchdog entry tells whether it runs */
+                int soapd = wdctl_isrunning(host, "on_access_process");
+                inferred(host, "on_access_status absent: on-access taken from `wdctl isrunning on_access_process`");
+                oa = soapd > 0 ? 1 : 0;
+        } else if (oa < 0)
+                return oa;
         /* Without systemd (tests) the unit is never active: a running av plugin proves the watchdog runs. */
         ret->running = unit > 0 || av > 0;
-        ret->realtime = av > 0;
-        ret->healthy = ret->running; /* no documented health query [NOT FOUND] */
-        snprintf(ret->detail, sizeof ret->detail, "Sophos Protection for Linux, on-access %s, health and definitions age unknown",
-                 ret->realtime ? "on" : "off");
+        ret->realtime = oa > 0;
+        ret->healthy = av > 0; /* no documented health query [NOT FOUND] */
+        snprintf(ret->detail, sizeof ret->detail,
+                 "Sophos Protection for Linux %s, on-access (soapd) %s, av plugin %s; definitions age unknown", version,
+                 oa > 0 ? "enabled" : "disabled", av > 0 ? "running" : "not running");
         return 0;
 }
 
+/* On-access alone: soapd's watchdog entry "on_access_process"
+ * (av/products/installer/on_access_process.json.in) [INF: Sophos documents
+ * wdctl start|stop for plugins, this entry name is from the source]. The av
+ * plugin and on-demand scanning stay up. Enabling it obeys the Sophos Central
+ * policy: soapd writes "enabled" only when the policy turns on-access on. */
 static int sophos_set_realtime(AvmHost *host, bool enable) {
-        const char *argv[] = { plugin_cfg(host, "Wdctl", "/opt/sophos-spl/bin/wdctl"), enable ? "start" : "stop", "av", NULL };
+        const char *argv[] = { wdctl_path(host), enable ? "start" : "stop", "on_access_process", NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
+        uint64_t wait, deadline;
+        struct timespec ts;
         int ret;
 
-        inferred(host, enable ? "on-access turned on with `wdctl start av`" : "on-access turned off with `wdctl stop av`");
+        inferred(host,
+                 enable ? "on-access turned on with `wdctl start on_access_process`" :
+                          "on-access turned off with `wdctl stop on_access_process`");
         ret = run(host, argv, timeout(host, "SophosTimeoutSec", 60), &r);
         if (ret < 0)
                 return ret;
         if (r.exit_status != 0) {
-                avm_host_error(host, "wdctl %s av failed with exit status %d (tamper protection enabled, or watchdog not running?)",
-                               argv[1], r.exit_status);
+                avm_host_error(host, "wdctl %s on_access_process failed with exit status %d%s", argv[1], r.exit_status,
+                               r.exit_status == SOPHOS_WDCTL_UNKNOWN_COMMAND ? " (unknown command)" :
+                                                                               " (tamper protection, or watchdog not running?)");
                 return -EIO;
         }
-        ret = av_running(host);
+        /* soapd writes its status file when it has read the policy */
+        wait = timeout(host, "OnAccessSettleTimeoutSec", 30);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        deadline = (uint64_t) ts.tv_sec * USEC_PER_SEC + wait;
+        for (;;) {
+                ret = on_access_status(host, "");
+                if (ret == -ENOENT)
+                        ret = wdctl_isrunning(host, "on_access_process");
+                if (ret >= 0 && ret == (int) enable)
+                        return 0;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                if ((uint64_t) ts.tv_sec * USEC_PER_SEC >= deadline)
+                        break;
+                usleep(200 * 1000);
+        }
         if (ret < 0)
                 return ret;
-        if (ret != (int) enable) {
-                avm_host_error(host, "Sophos on-access is still %s", ret ? "running" : "stopped");
-                return -EIO;
-        }
-        return 0;
+        avm_host_error(host, "Sophos on-access (soapd) is still %s%s", ret ? "enabled" : "disabled",
+                       enable ? ": the Sophos Central policy may have on-access scanning off" : "");
+        return -EIO;
 }
 
 static int sophos_install(AvmHost *host) {
@@ -185,24 +273,32 @@ static int sophos_uninstall(AvmHost *host) {
         return 0;
 }
 
+/* avscanner only reports (no option cleans or removes: av/modules/avscanner/
+ * avscannerimpl/Options.cpp); a probe that is gone afterwards (SafeStore
+ * quarantine) is reported as such. */
 static int sophos_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
         const char *argv[] = { plugin_cfg(host, "Avscanner", "/opt/sophos-spl/plugins/av/bin/avscanner"), path, NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
-        bool found = false;
+        PluginParseError e = { 0 };
+        char version[64];
+        SophosScan s;
         int rr;
 
         *ret = (AvmScanResult){ 0 };
+        if (read_version(host, version, sizeof version) < 0)
+                snprintf(version, sizeof version, "unknown version");
         rr = run(host, argv, timeout(host, "ScanTimeoutSec", 600), &r);
         if (rr < 0)
                 return rr;
-        if (sophos_parse_avscanner(r.output, r.output_size, &found, ret->threat, sizeof ret->threat) < 0) {
-                avm_host_error(host, "Malformed avscanner output");
+        if (sophos_parse_avscanner(r.output, r.output_size, &s, &e) < 0) {
+                avm_host_error(host, "avscanner (Sophos %s, exit %d): %s%s'%s'", version, r.exit_status, e.line ? "line " : "",
+                               e.line ? "not understood: " : "", e.text);
                 return -EBADMSG;
         }
         switch (r.exit_status) {
         case SOPHOS_AV_CLEAN:
-                if (found) {
-                        avm_host_error(host, "avscanner reported a detection but exited 0");
+                if (s.detections > 0) {
+                        avm_host_error(host, "avscanner (Sophos %s) printed a detection (%s) but exited 0", version, s.threat);
                         return -EBADMSG;
                 }
                 return 0;
@@ -210,11 +306,21 @@ static int sophos_scan_file(AvmHost *host, const char *path, AvmScanResult *ret)
         case SOPHOS_AV_DISINFECTED:
         case SOPHOS_AV_ABORTED_WITH_THREATS:
                 ret->detected = true;
-                if (!ret->threat[0])
+                if (s.detections > 0)
+                        snprintf(ret->threat, sizeof ret->threat, "%s", s.threat);
+                else
                         snprintf(ret->threat, sizeof ret->threat, "Sophos detection (avscanner exit %d)", r.exit_status);
+                if (r.exit_status == SOPHOS_AV_DISINFECTED || access(path, F_OK) < 0) {
+                        char t[128];
+                        snprintf(t, sizeof t, "%s", ret->threat);
+                        snprintf(ret->threat, sizeof ret->threat, "%.90s [probe %s by Sophos]", t,
+                                 access(path, F_OK) < 0 ? "quarantined/removed" : "disinfected");
+                        avm_host_log(host, LOG_WARNING, "Sophos acted on the probe %s: %s", path, ret->threat);
+                }
                 return 0;
         default:
-                avm_host_error(host, "avscanner failed: %s (exit %d)", sophos_exit_message(r.exit_status), r.exit_status);
+                avm_host_error(host, "avscanner (Sophos %s) failed: %s (exit %d)%s", version, sophos_exit_message(r.exit_status),
+                               r.exit_status, s.errors ? ", a scan error was printed" : "");
                 return -EIO;
         }
 }
