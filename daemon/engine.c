@@ -274,6 +274,12 @@ static void on_step_done(Worker *w, int error, const char *message, json_object 
                 return;
         }
         if (error < 0) {
+                json_object *v;
+                /* A refused preflight still tells what the scope was. */
+                if (s == STEP_PREFLIGHT && data && json_object_object_get_ex(data, "scope_report", &v)) {
+                        json_object_put(j->scope_report);
+                        j->scope_report = json_object_get(v);
+                }
                 step_failed(j, s, error, message);
                 return;
         }

@@ -128,6 +128,11 @@ static int preflight_scope(OpContext *c, Manager *m, Product *from, Product *to,
         op_event(c, "scope", NULL, list);
 
         if (uncovered_required.n > 0) {
+                json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "scope_report", json_object_get(report));
+                worker_send_json(c->fd, "DATA", o);
+                json_object_put(o);
                 scope_list_join(&uncovered_required, list, sizeof(list));
                 return op_fail(c, -EXDEV, "%s cannot protect %s, which %s protects now (%s); not migrating", to->plugin->id, list,
                                from->plugin->id, why);

@@ -16,6 +16,7 @@
 #include <avmigrate/plugin.h>
 
 #include "kesl-parse.h"
+#include "kesl-scope.h"
 #include "plugin-util.h"
 
 #define USEC_PER_SEC 1000000ULL
@@ -239,8 +240,35 @@ static int kesl_set_realtime(AvmHost *host, bool enable) {
                                        enable ? "Started" : "Stopped");
                         return -ETIME;
                 }
-                usleep(250000);
+                /* Waited on inside the handover gap: poll finely (each poll is a
+                 * kesl-control run, which takes longer than this anyway). */
+                usleep(20000);
         }
+}
+
+/* File Threat Protection's scope from its task settings (the product's own
+ * configuration): kesl-control --get-settings 1. */
+/* KESL's own files (Kaspersky's help: installation paths /opt/kaspersky/kesl,
+ * /var/opt/kaspersky/kesl, /etc/opt/kaspersky/kesl). */
+static const char *const own_paths[] = { "/opt/kaspersky", "/var/opt/kaspersky", "/etc/opt/kaspersky", NULL };
+
+static int kesl_scope(AvmHost *host, AvmScope *ret) {
+        _cleanup_run_result_ AvmRunResult r = { 0 };
+        int rr;
+
+        *ret = (AvmScope){ 0 };
+        rr = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &r, "--get-settings", OAS_TASK, NULL, NULL);
+        if (rr < 0)
+                return rr;
+        if (r.exit_status != 0)
+                return kesl_fail(host, "--get-settings 1", r.exit_status);
+        if (r.truncated || kesl_parse_scope(r.output, r.output_size, ret) < 0) {
+                avm_host_error(host, "Malformed kesl-control --get-settings 1 output (scan scope sections)");
+                *ret = (AvmScope){ 0 };
+                return -EBADMSG;
+        }
+        snprintf(ret->source, sizeof ret->source, "kesl-control --get-settings 1 (File_Threat_Protection)");
+        return 0;
 }
 
 static int kesl_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
@@ -324,4 +352,6 @@ __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .set_realtime = kesl_set_realtime,
         .uninstall = kesl_uninstall,
         .scan_file = kesl_scan_file,
+        .scope = kesl_scope,
+        .own_paths = own_paths,
 };

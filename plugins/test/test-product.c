@@ -12,6 +12,10 @@
  *   refuse-protect       set_realtime(true) "succeeds" but nothing protects
  *   blind                scan_file never detects
  *   unhealthy            status reports unhealthy
+ *   scope                its on-access scope, one absolute path a line ("-/x": excluded); absent = unknown
+ *   uncoverable          paths it cannot protect, one a line (can_protect fails for them and below)
+ *   protected-paths      written by set_realtime(true): avm_host_protected_paths(), then
+ *                        "exclude <path>" lines for avm_host_excluded_paths()
  *   ops.log              one line per operation: "<op> begin|end <result>"
  *
  * <op> is detect, status, install, set_realtime, realtime-on, realtime-off,
@@ -199,6 +203,18 @@ static int test_uninstall(AvmHost *h) {
         return end(h, "uninstall", r);
 }
 
+/* What it was asked to protect: the tests read it back (scope, mutual exclusions). */
+static void record_scope(AvmHost *h) {
+        char text[8192] = "";
+        size_t used = 0;
+
+        for (const char *const *p = avm_host_protected_paths(h); *p && used < sizeof(text); p++)
+                used += (size_t) snprintf(text + used, sizeof(text) - used, "%s\n", *p);
+        for (const char *const *p = avm_host_excluded_paths(h); *p && used < sizeof(text); p++)
+                used += (size_t) snprintf(text + used, sizeof(text) - used, "exclude %s\n", *p);
+        (void) write_small(h, "protected-paths", text);
+}
+
 static int test_set_realtime(AvmHost *h, bool enable) {
         const char *op = enable ? "realtime-on" : "realtime-off";
         int r;
@@ -213,6 +229,8 @@ static int test_set_realtime(AvmHost *h, bool enable) {
                 return end(h, op, -ENOENT);
         }
         r = enable ? write_small(h, "realtime", "on") : remove_file(h, "realtime");
+        if (r >= 0 && enable)
+                record_scope(h);
         return end(h, op, r);
 }
 
@@ -240,6 +258,61 @@ static int test_scan_file(AvmHost *h, const char *path, AvmScanResult *ret) {
         return 0;
 }
 
+/* Where a real product of this kind would keep its files. */
+static const char *const own_paths[] = { "/opt/avmigrate-" TEST_ID, NULL };
+
+static bool under(const char *path, const char *root) {
+        size_t l = strlen(root);
+        return strcmp(root, "/") == 0 || (strncmp(path, root, l) == 0 && (path[l] == '\0' || path[l] == '/'));
+}
+
+static int test_scope(AvmHost *h, AvmScope *ret) {
+        char p[4096], line[AVM_SCOPE_PATH_MAX + 2];
+        FILE *f;
+
+        *ret = (AvmScope){ 0 };
+        path_of(h, "scope", p, sizeof(p));
+        f = fopen(p, "re");
+        if (!f)
+                return errno == ENOENT ? 0 : -errno;
+        while (fgets(line, sizeof(line), f)) {
+                bool excl = line[0] == '-';
+                char *v = line + excl;
+
+                v[strcspn(v, "\n")] = 0;
+                if (v[0] != '/')
+                        continue;
+                if (excl && ret->n_exclude < AVM_SCOPE_MAX_PATHS)
+                        snprintf(ret->exclude[ret->n_exclude++], AVM_SCOPE_PATH_MAX, "%s", v);
+                else if (!excl && ret->n_include < AVM_SCOPE_MAX_PATHS)
+                        snprintf(ret->include[ret->n_include++], AVM_SCOPE_PATH_MAX, "%s", v);
+        }
+        fclose(f);
+        ret->known = ret->n_include > 0;
+        snprintf(ret->source, sizeof(ret->source), "%s", p);
+        return 0;
+}
+
+static int test_can_protect(AvmHost *h, const char *path) {
+        char p[4096], line[AVM_SCOPE_PATH_MAX + 2];
+        FILE *f;
+        int r = 0;
+
+        path_of(h, "uncoverable", p, sizeof(p));
+        f = fopen(p, "re");
+        if (!f)
+                return 0;
+        while (r == 0 && fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = 0;
+                if (line[0] == '/' && under(path, line)) {
+                        avm_host_error(h, "%s cannot protect %s (listed in %s)", TEST_ID, path, p);
+                        r = -EOPNOTSUPP;
+                }
+        }
+        fclose(f);
+        return r;
+}
+
 __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .api_version = AVM_PLUGIN_API_VERSION,
         .struct_size = sizeof(AvmPlugin),
@@ -253,4 +326,7 @@ __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .set_realtime = test_set_realtime,
         .uninstall = test_uninstall,
         .scan_file = test_scan_file,
+        .scope = test_scope,
+        .own_paths = own_paths,
+        .can_protect = test_can_protect,
 };

@@ -9,7 +9,11 @@
 #   sim/kesl/               the simulated KESL (avm-sim), installed, File_Threat_Protection
 #                           started: a real fanotify blocker on the probe directory
 #   root/opt/kaspersky/kesl/bin/kesl-control   the simulator at the vendor path
-#   state/probe/            the daemon's probe directory (0755), watched by both products
+#   the protection scope    /home/$KC_USER (a real unprivileged user, created if
+#                           missing, whose home holds Downloads/) and scope/tmp:
+#                           ProtectedPaths= of the daemon, the simulated KESL's
+#                           File Threat Protection scope (its blocker marks the
+#                           whole mount and filters by these paths)
 #   state/test-packages/    the test package backend's database: "kesl" installed, with
 #                           a kesl.postrm that uninstalls the simulator (as purging the
 #                           real package removes the product)
@@ -17,6 +21,7 @@
 #   plugins/                kaspersky-kesl.so and clamav.so only (the test-old/test-new
 #                           plugins are removed so that only this pair is detected)
 # exports AVM_SIM_STATE, AVM_PROBE_DIR, AVM_BLOCKER (the daemon inherits them),
+# KC_USER, KC_HOME, KC_SCOPE (space-separated roots),
 # restarts the daemon and checks that EICAR is blocked on access before the migration.
 # clamd and clamonacc are not started here: the clamav plugin starts them
 # (ClamdMode=exec at install, ClamonaccMode=exec at the handover).
@@ -37,11 +42,11 @@ kc_eicar() {
         printf '%s%s%s' "$p1" "$p2" "$p3" >"$1"
 }
 
-# Writes a fresh EICAR file into the probe directory and reads it. Prints
+# Writes a fresh EICAR file into a scope root (the user's home) and reads it. Prints
 # "blocked" (EPERM: "Operation not permitted"), "readable", or "error: ...".
 kc_probe_read() {
         local f err
-        f="$KC_PROBE_DIR/kc-probe-$$-$RANDOM.com"
+        f="$KC_HOME/kc-probe-$$-$RANDOM.com"
         rm -f "$f"
         if ! err=$(kc_eicar "$f" 2>&1); then
                 rm -f "$f"
@@ -113,6 +118,16 @@ kc_setup() {
 
         KC_AVM_SIM="$fixtures/avm-sim"
         KC_PROBE_DIR="$d/state/probe"
+        # A real unprivileged user: the person at the desktop whose files count.
+        KC_USER=${KC_USER:-avmwitness}
+        if ! id "$KC_USER" >/dev/null 2>&1; then
+                useradd --system --create-home --home-dir "/home/$KC_USER" --shell /usr/sbin/nologin "$KC_USER" ||
+                        { kc_log "cannot create the test user $KC_USER"; return 1; }
+        fi
+        KC_HOME=$(getent passwd "$KC_USER" | cut -d: -f6)
+        [ -n "$KC_HOME" ] && mkdir -p "$KC_HOME/Downloads" && chown -R "$KC_USER:" "$KC_HOME" || return 1
+        KC_SCOPE="$KC_HOME $d/scope/tmp"
+        export KC_USER KC_HOME KC_SCOPE
         probe=$KC_PROBE_DIR
         root="$d/root"
         KC_KESL_CONTROL="$root/opt/kaspersky/kesl/bin/kesl-control"
@@ -144,7 +159,7 @@ kc_setup() {
         rm -f "$d/plugins/test-old.so" "$d/plugins/test-new.so"
 
         # ClamAV: signature database generated now, clamd.conf from the template.
-        mkdir -p "$d/clamav" || return 1
+        mkdir -p "$d/clamav/tmp" || return 1
         sh "$fixtures/clamav-testdb.sh" "$d/clamav/db" || return 1
         sed -e "s|@TESTDIR@|$d/clamav|g" -e "s|@PROBEDIR@|$probe|g" "$fixtures/clamd-test.conf.in" >"$d/clamav/clamd.conf" || return 1
 
@@ -153,7 +168,8 @@ kc_setup() {
 
         # The simulated KESL at its vendor path, installed and protecting.
         "$KC_AVM_SIM" link-tree "$root" || return 1
-        "$KC_AVM_SIM" kesl init --rtp on --probe-dir "$probe" || { kc_log "simulated KESL did not start"; return 1; }
+        "$KC_AVM_SIM" kesl init --rtp on --probe-dir "$probe" --scope "${KC_SCOPE// /:}" ||
+                { kc_log "simulated KESL did not start"; return 1; }
         # avm-testenv's cleanup kills every $AVM_TESTENV_DIR/*.pid: a second net for the blocker.
         ln -sfn "$AVM_SIM_STATE/kesl/blocker.pid" "$d/kesl-blocker.pid"
         kesl_version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' \
@@ -183,6 +199,8 @@ MonitorIntervalSec=0.2
 StepTimeoutSec=120
 VerifyTimeoutSec=15
 PackageBackend=test
+ProtectedPaths=$KC_SCOPE
+ProtectMounts=no
 
 [Product kaspersky-kesl]
 KeslControl=$KC_KESL_CONTROL
@@ -206,9 +224,9 @@ EOF
 
         # Before: EICAR in the probe directory is blocked by the simulated KESL.
         case "$(kc_probe_read)" in
-        blocked) kc_log "before: EICAR blocked on access in $probe by the simulated KESL" ;;
+        blocked) kc_log "before: EICAR blocked on access in $KC_HOME by the simulated KESL" ;;
         *)
-                kc_log "before: EICAR is NOT blocked on access in $probe ($(kc_probe_read))"
+                kc_log "before: EICAR is NOT blocked on access in $KC_HOME ($(kc_probe_read))"
                 return 1
                 ;;
         esac
