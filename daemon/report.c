@@ -32,7 +32,7 @@ bool report_sample_in_gap(const Job *j, json_object *sample) {
 json_object *report_build(const Job *j) {
         json_object *o = job_to_json(j), *summary = json_object_new_object();
         size_t n = json_object_array_length(j->samples);
-        int64_t prot = 0, in_gap = 0, outside = 0;
+        int64_t prot = 0, in_gap = 0, outside = 0, outside_usec = 0, prev_end = 0;
 
         for (size_t i = 0; i < n; i++) {
                 json_object *s = json_object_array_get_idx(j->samples, i);
@@ -41,14 +41,22 @@ json_object *report_build(const Job *j) {
                         prot++;
                 else if (report_sample_in_gap(j, s))
                         in_gap++;
-                else
+                else {
+                        /* At least from the previous sample to this one: the state
+                         * between two samples is not known, so it counts. */
+                        int64_t from = prev_end > 0 ? prev_end : get_i64(s, "mono_start");
                         outside++;
+                        outside_usec += get_i64(s, "mono_end") - from;
+                }
+                prev_end = get_i64(s, "mono_end");
         }
         json_object_object_add(summary, "samples", json_object_new_int64((int64_t) n));
         json_object_object_add(summary, "protected_samples", json_object_new_int64(prot));
         json_object_object_add(summary, "unprotected_in_gap", json_object_new_int64(in_gap));
         json_object_object_add(summary, "unprotected_outside_gap", json_object_new_int64(outside));
+        json_object_object_add(summary, "unprotected_outside_gap_usec", json_object_new_int64(outside_usec));
         json_object_object_add(summary, "gap_usec", json_object_new_int64((int64_t) j->gap_usec));
+        json_object_object_add(summary, "gap_windows", json_object_new_int64((int64_t) json_object_array_length(j->gaps)));
         json_object_object_add(summary, "never_unprotected_outside_gap", json_object_new_boolean(outside == 0));
         json_object_object_add(o, "summary", summary);
         return o;

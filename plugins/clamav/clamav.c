@@ -593,6 +593,12 @@ static int onacc_write_conf(AvmHost *host, const char *sock, char *path, size_t 
         }
         onacc_exclusion(host, excl, sizeof excl);
         clamd_tmpdir(host, tmp, sizeof tmp);
+        /* clamonacc leaves out "clamd's temporary directory", which without
+         * TemporaryDirectory= it takes to be /tmp (inotif.c): name one outside
+         * every scope instead. clamd itself, unconfigured, still uses /tmp, as
+         * the clamav user that clamonacc excludes. */
+        if (!tmp[0] && avm_host_state_dir(host))
+                snprintf(tmp, sizeof tmp, "%s/no-temporary-directory", avm_host_state_dir(host));
         /* Without a clamd user to exclude, exclude "nobody" (65534): clamonacc requires some exclusion. */
         spec = (ClamavOnaccSpec){
                 .socket_path = sock,
