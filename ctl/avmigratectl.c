@@ -29,6 +29,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "i18n.h"
 
 #define BUS_NAME "org.avmigrate.Migrate1"
 #define OBJECT_PATH "/org/avmigrate/Migrate1"
@@ -96,16 +97,20 @@ static void print_json_error(const char *name, const char *message) {
 }
 
 /* A local (not daemon) error: a usage mistake or a failure before any call. */
+/* --json output stays English (for scripts); stderr is in the user's language. */
 _printf_(2, 3) static int local_error(const char *name, const char *fmt, ...) {
         char buf[1024];
         va_list ap;
 
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-
-        if (arg_json)
+        if (arg_json) {
+                va_start(ap, fmt);
+                vsnprintf(buf, sizeof(buf), fmt, ap);
+                va_end(ap);
                 print_json_error(name, buf);
+        }
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), _(fmt), ap);
+        va_end(ap);
         fprintf(stderr, "avmigratectl: %s\n", buf);
         return EXIT_FAIL;
 }
@@ -115,28 +120,28 @@ static const struct {
         const char *text;
         bool ours;
 } error_table[] = {
-        { "Busy", "a migration is already running", true },
-        { "NothingToDo", "nothing to do", true },
-        { "NotEligible", "this machine is not eligible for migration now", true },
-        { "OutsideWindow", "outside the maintenance window (--force overrides it)", true },
-        { "NoReplacement", "no approved replacement product can be installed", true },
-        { "InvalidArgument", "invalid argument", true },
-        { "SignatureInvalid", "the signature of the manifest or artifact is invalid", true },
-        { "DownloadFailed", "download failed", true },
-        { "StepFailed", "a migration step failed", true },
-        { "PermissionDenied", "permission denied", true },
-        { "NotSupported", "not supported yet", true },
-        { "NotFound", "not found", true },
-        { "ServiceUnknown", "avmigrated is not running and cannot be activated", false },
-        { "NameHasNoOwner", "avmigrated is not running", false },
-        { "AccessDenied", "access denied", false },
-        { "InteractiveAuthorizationRequired", "authorization required (run as root, or without --no-ask-password)", false },
-        { "UnknownMethod", "the running avmigrated does not support this operation", false },
-        { "UnknownObject", "the running avmigrated does not support this operation", false },
-        { "UnknownInterface", "the running avmigrated does not support this operation", false },
-        { "NoReply", "timed out waiting for avmigrated", false },
-        { "Timeout", "timed out waiting for avmigrated", false },
-        { "NotSupported", "not supported yet", false },
+        { "Busy", N_("a migration is already running"), true },
+        { "NothingToDo", N_("nothing to do"), true },
+        { "NotEligible", N_("this machine is not eligible for migration now"), true },
+        { "OutsideWindow", N_("outside the maintenance window (--force overrides it)"), true },
+        { "NoReplacement", N_("no approved replacement product can be installed"), true },
+        { "InvalidArgument", N_("invalid argument"), true },
+        { "SignatureInvalid", N_("the signature of the manifest or artifact is invalid"), true },
+        { "DownloadFailed", N_("download failed"), true },
+        { "StepFailed", N_("a migration step failed"), true },
+        { "PermissionDenied", N_("permission denied"), true },
+        { "NotSupported", N_("not supported yet"), true },
+        { "NotFound", N_("not found"), true },
+        { "ServiceUnknown", N_("avmigrated is not running and cannot be activated"), false },
+        { "NameHasNoOwner", N_("avmigrated is not running"), false },
+        { "AccessDenied", N_("access denied"), false },
+        { "InteractiveAuthorizationRequired", N_("authorization required (run as root, or without --no-ask-password)"), false },
+        { "UnknownMethod", N_("the running avmigrated does not support this operation"), false },
+        { "UnknownObject", N_("the running avmigrated does not support this operation"), false },
+        { "UnknownInterface", N_("the running avmigrated does not support this operation"), false },
+        { "NoReply", N_("timed out waiting for avmigrated"), false },
+        { "Timeout", N_("timed out waiting for avmigrated"), false },
+        { "NotSupported", N_("not supported yet"), false },
 };
 
 static bool error_is(const sd_bus_error *e, const char *short_name) {
@@ -181,11 +186,11 @@ static int report_error(const char *what, const sd_bus_error *error, int r) {
 
         if (text) {
                 if (error->message && *error->message && strcmp(error->message, text) != 0)
-                        fprintf(stderr, "Error: %s (%s): %s\n", text, short_name, error->message);
+                        fprintf(stderr, _("Error: %s (%s): %s\n"), _(text), short_name, error->message);
                 else
-                        fprintf(stderr, "Error: %s (%s)\n", text, short_name);
+                        fprintf(stderr, _("Error: %s (%s)\n"), _(text), short_name);
         } else
-                fprintf(stderr, "Error: %s failed: %s (%s)\n", what, error->message ?: "unknown error", error->name);
+                fprintf(stderr, _("Error: %s failed: %s (%s)\n"), what, error->message ?: _("unknown error"), error->name);
 
         return error_is(error, "NothingToDo") ? EXIT_NOTHING_TO_DO : EXIT_FAIL;
 }
@@ -589,24 +594,24 @@ static int verb_status(sd_bus *bus, int argc, char **argv) {
         }
 
         state = prop_str(props, "State");
-        print_field("State", *state ? state : "unknown");
+        print_field(_("State"), *state ? state : _("unknown"));
 
         s = prop_str(props, "Step");
         if (*s || strcmp(state, "running") == 0 || strcmp(state, "paused") == 0) {
-                print_field("Step", *s ? s : "-");
+                print_field(_("Step"), *s ? s : "-");
                 snprintf(buf, sizeof(buf), "%" PRIu64 "%%", prop_u64(props, "Progress"));
-                print_field("Progress", buf);
+                print_field(_("Progress"), buf);
         }
         s = prop_str(props, "StatusText");
         if (*s)
-                print_field("Status", s);
-        print_field("Protected", prop_bool(props, "Protected") ? "yes" : "NO");
+                print_field(_("Status"), s);
+        print_field(_("Protected"), prop_bool(props, "Protected") ? _("yes") : _("NO"));
         s = prop_str(props, "Discouraged");
-        print_field("Discouraged", *s ? s : "-");
+        print_field(_("Discouraged"), *s ? s : "-");
         s = prop_str(props, "Replacement");
-        print_field("Replacement", *s ? s : "-");
+        print_field(_("Replacement"), *s ? s : "-");
         s = prop_str(props, "Job");
-        print_field("Job", *s && strcmp(s, "/") != 0 ? s : "none");
+        print_field(_("Job"), *s && strcmp(s, "/") != 0 ? s : _("none"));
 
         u = prop_u64(props, "ScheduledAt");
         if (u > 0) {
@@ -616,21 +621,21 @@ static int verb_status(sd_bus *bus, int argc, char **argv) {
                 format_timestamp(ts, sizeof(ts), u);
                 if (u > now) {
                         format_timespan(span, sizeof(span), u - now);
-                        snprintf(buf, sizeof(buf), "%s (in %s)", ts, span);
+                        snprintf(buf, sizeof(buf), _("%s (in %s)"), ts, span);
                 } else
                         snprintf(buf, sizeof(buf), "%s", ts);
-                print_field("Scheduled", buf);
+                print_field(_("Scheduled"), buf);
         }
         snprintf(buf, sizeof(buf), "%" PRIu64, prop_u64(props, "DeferralsLeft"));
-        print_field("Deferrals left", buf);
+        print_field(_("Deferrals left"), buf);
 
         u = prop_u64(props, "ProtectionGapUSec");
         format_timespan(ts, sizeof(ts), u);
-        print_field("Last gap", ts);
+        print_field(_("Last gap"), ts);
 
         s = prop_str(props, "LastError");
         if (*s)
-                print_field("Last error", s);
+                print_field(_("Last error"), s);
 
         if (json_object_object_get_ex(props, "Products", &products) && json_object_array_length(products) > 0) {
                 for (size_t i = 0; i < json_object_array_length(products); i++) {
@@ -639,13 +644,14 @@ static int verb_status(sd_bus *bus, int argc, char **argv) {
 
                         const char *version = prop_str(p, "version");
 
-                        snprintf(buf, sizeof(buf), "%s: %s%s%s, %s, real-time %s%s%s%s", id, prop_str(p, "product"),
-                                 *version ? " " : "", version, prop_bool(p, "installed") ? "installed" : "not installed",
-                                 prop_bool(p, "realtime") ? "on" : "off", *role ? " (" : "", role, *role ? ")" : "");
-                        print_field(i == 0 ? "Products" : "", buf);
+                        /* TRANSLATORS: id: product version, installed or not, real-time on or off, (role) */
+                        snprintf(buf, sizeof(buf), _("%s: %s%s%s, %s, real-time %s%s%s%s"), id, prop_str(p, "product"),
+                                 *version ? " " : "", version, prop_bool(p, "installed") ? _("installed") : _("not installed"),
+                                 prop_bool(p, "realtime") ? _("on") : _("off"), *role ? " (" : "", role, *role ? ")" : "");
+                        print_field(i == 0 ? _("Products") : "", buf);
                 }
         } else
-                print_field("Products", "none detected");
+                print_field(_("Products"), _("none detected"));
 
         return EXIT_OK;
 }
@@ -696,7 +702,7 @@ static int verb_plan(sd_bus *bus, int argc, char **argv) {
                 return n > 0 ? EXIT_OK : EXIT_NOTHING_TO_DO;
         }
         if (n == 0) {
-                puts("Nothing to do.");
+                puts(_("Nothing to do."));
                 return EXIT_NOTHING_TO_DO;
         }
 
@@ -716,7 +722,7 @@ static int verb_plan(sd_bus *bus, int argc, char **argv) {
                 print_padded(prop_str(p, "description"), w_desc);
                 printf("  %s\n", *product ? product : "-");
         }
-        printf("\n%zu step%s.\n", n, n == 1 ? "" : "s");
+        printf(ngettext("\n%zu step.\n", "\n%zu steps.\n", n), n);
         return EXIT_OK;
 }
 
@@ -750,7 +756,7 @@ static int verb_products(sd_bus *bus, int argc, char **argv) {
                 return EXIT_OK;
         }
         if (n == 0) {
-                puts("No products configured.");
+                puts(_("No products configured."));
                 return EXIT_OK;
         }
         printf("%-*s  %-*s  %-*s  %-9s  %-9s  %s\n", (int) w_id, "ID", (int) w_name, "PRODUCT", (int) w_ver, "VERSION",
@@ -1199,7 +1205,7 @@ static int verb_monitor(sd_bus *bus, int argc, char **argv) {
                 goto finish;
         }
         if (!arg_json)
-                fprintf(stderr, "Monitoring %s, press Ctrl-C to stop.\n", BUS_NAME);
+                fprintf(stderr, _("Monitoring %s, press Ctrl-C to stop.\n"), BUS_NAME);
 
         r = watch_run(&w);
         if (r == -EINTR)
@@ -1249,7 +1255,7 @@ static int wait_for_job(Watch *w, uint64_t id, const char *path) {
 
         w->job_id = id;
         if (!arg_json)
-                printf("Started migration job %" PRIu64 " (%s), waiting for it to finish.\n", id, path);
+                printf(_("Started migration job %" PRIu64 " (%s), waiting for it to finish.\n"), id, path);
         fflush(stdout);
 
         r = watch_setup_loop(w);
@@ -1288,13 +1294,13 @@ static int wait_for_job(Watch *w, uint64_t id, const char *path) {
                 return code;
         }
 
-        printf("Job %" PRIu64 " finished: %s.\n", id, w->result ?: "unknown");
+        printf(_("Job %" PRIu64 " finished: %s.\n"), id, w->result ?: _("unknown"));
         if (code != EXIT_OK) {
                 _cleanup_json_ json_object *props = NULL;
 
                 if (get_all_properties(w->bus, &error, &props) >= 0 && *prop_str(props, "LastError"))
-                        fprintf(stderr, "Last error: %s\n", prop_str(props, "LastError"));
-                fprintf(stderr, "See 'avmigratectl report %" PRIu64 "' for details.\n", id);
+                        fprintf(stderr, _("Last error: %s\n"), prop_str(props, "LastError"));
+                fprintf(stderr, _("See 'avmigratectl report %" PRIu64 "' for details.\n"), id);
         }
         return code;
 }
@@ -1386,9 +1392,8 @@ static int verb_start(sd_bus *bus, int argc, char **argv) {
                 json_object_object_add(o, "path", json_object_new_string(path));
                 print_json(o);
         } else
-                printf("Started migration job %" PRIu64
-                       " (%s).\n"
-                       "Follow it with 'avmigratectl monitor' or 'avmigratectl status'.\n",
+                printf(_("Started migration job %" PRIu64 " (%s).\n"
+                         "Follow it with 'avmigratectl monitor' or 'avmigratectl status'.\n"),
                        id, path);
         r = EXIT_OK;
         goto finish;
@@ -1438,7 +1443,7 @@ static int verb_refresh(sd_bus *bus, int argc, char **argv) {
         if (r < 0 && error_is(&error, "NotSupported")) {
                 if (arg_json)
                         print_json_error(error.name, error.message);
-                fprintf(stderr, "not supported yet\n");
+                fprintf(stderr, "%s\n", _("not supported yet"));
                 return EXIT_FAIL;
         }
         if (r < 0)
@@ -1565,16 +1570,16 @@ static int verb_postpone(sd_bus *bus, int argc, char **argv) {
         }
 
         format_timespan(span, sizeof(span), usec);
-        printf("Migration postponed by %s.\n", span);
+        printf(_("Migration postponed by %s.\n"), span);
         if (props) {
                 uint64_t at = prop_u64(props, "ScheduledAt");
                 char ts[128];
 
                 if (at > 0) {
                         format_timestamp(ts, sizeof(ts), at);
-                        printf("Next attempt: %s.\n", ts);
+                        printf(_("Next attempt: %s.\n"), ts);
                 }
-                printf("Deferrals left: %" PRIu64 ".\n", prop_u64(props, "DeferralsLeft"));
+                printf(_("Deferrals left: %" PRIu64 ".\n"), prop_u64(props, "DeferralsLeft"));
         }
         return EXIT_OK;
 }
@@ -1704,7 +1709,7 @@ static int verb_history(sd_bus *bus, int argc, char **argv) {
 
         n = json_object_array_length(history);
         if (n == 0) {
-                puts("No migrations recorded.");
+                puts(_("No migrations recorded."));
                 return EXIT_OK;
         }
         printf("%-6s  %-31s  %-28s  %-10s  %s\n", "JOB", "FINISHED", "FROM -> TO", "GAP", "RESULT");
@@ -1745,8 +1750,7 @@ static int verb_history(sd_bus *bus, int argc, char **argv) {
 /* ------------------------------------------------------------------ main */
 
 static void help(FILE *f) {
-        fprintf(f,
-                "avmigratectl [OPTIONS...] COMMAND ...\n"
+        fputs(_("avmigratectl [OPTIONS...] COMMAND ...\n"
                 "\n"
                 "Control the antivirus migration daemon avmigrated.\n"
                 "\n"
@@ -1775,7 +1779,8 @@ static void help(FILE *f) {
                 "     --replacement=ID     start: install this approved product\n"
                 "\n"
                 "Exit status: 0 success, 1 failure, 2 nothing to do.\n"
-                "See the avmigratectl(8) man page for details.\n");
+                "See the avmigratectl(8) man page for details.\n"),
+              f);
 }
 
 typedef struct Verb {
@@ -1791,18 +1796,22 @@ static const Verb verbs[] = {
         { "history", 1, 1, verb_history }, { "monitor", 1, 1, verb_monitor },   { "refresh", 1, 1, verb_refresh },
 };
 
+/* Like local_error(): --json output in English, stderr translated. */
 _printf_(1, 2) static int usage_error(const char *fmt, ...) {
         char buf[512];
         va_list ap;
 
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-
-        if (arg_json)
+        if (arg_json) {
+                va_start(ap, fmt);
+                vsnprintf(buf, sizeof(buf), fmt, ap);
+                va_end(ap);
                 print_json_error("org.freedesktop.DBus.Error.InvalidArgs", buf);
+        }
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), _(fmt), ap);
+        va_end(ap);
         fprintf(stderr, "avmigratectl: %s\n", buf);
-        fprintf(stderr, "Try 'avmigratectl --help' for more information.\n");
+        fprintf(stderr, "%s\n", _("Try 'avmigratectl --help' for more information."));
         return EXIT_FAIL;
 }
 
@@ -1901,6 +1910,7 @@ int main(int argc, char *argv[]) {
         int r, n_args;
 
         setvbuf(stdout, NULL, _IOLBF, 0);
+        i18n_setup();
 
         r = parse_argv(argc, argv, err, sizeof(err));
         if (r == 0)

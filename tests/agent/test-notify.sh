@@ -309,6 +309,16 @@ check "dunst received the completed summary" [ "$(last summary)" = "$T_DONE" ]
 body=$(last body)
 check "completed body: protected by the new product" contains "$body" "$T_NOW"
 
+# ==== avmigratectl speaks the session's language too; --json stays English ====
+ctl() { env LANG="$lang" LC_ALL="$lang" LANGUAGE= AVMIGRATE_LOCALE_DIR="$build/po" "$AVMIGRATECTL" "$@"; }
+if [ "$short" = nl ]; then
+        check "avmigratectl status in Dutch" contains "$(ctl status)" "Toestand: completed"
+        check "avmigratectl error in Dutch" contains "$(ctl postpone xx 2>&1)" "Ongeldige duur 'xx'"
+else
+        check "avmigratectl status in English" contains "$(ctl status)" "State: completed"
+fi
+check "avmigratectl --json error stays English" contains "$(ctl --json postpone xx 2>/dev/null)" '"message":"Invalid duration'
+
 check "agent logged no warnings" not grep -qE "Could not|Cannot|Bad |refused" "$dir/agent.log"
 if [ "$failed" -ne 0 ]; then
         echo "--- agent log ---"
