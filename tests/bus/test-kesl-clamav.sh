@@ -11,6 +11,10 @@
 # lie inside a gap window the daemon reported (tests/bus/witness.py).
 # Argument "kill-in-gap": the daemon is killed with SIGKILL inside the
 # handover gap and started again (as systemd would), and the same holds.
+# Argument "no-prevention": the replacement passes on demand but never blocks
+# on access (clamonacc with prevention off, tests/fixtures/no-prevention):
+# the handover fails, the old product protects again, and the gap the
+# witness saw is reported (non-zero) and lies inside the windows.
 # shellcheck disable=SC2119 # lib.sh helpers with optional arguments
 set -u
 here=$(dirname "$0")
@@ -51,6 +55,11 @@ if ! . "$here/scenario-kesl-clamav.sh"; then
 fi
 ok "scenario set up (simulated KESL protecting, ClamAV test database, daemon restarted)"
 mode=${1:-normal}
+if [ "$mode" = no-prevention ]; then
+        printf '[Product clamav]\nClamonacc=%s\n' "$(cd "$here/../fixtures/no-prevention" && pwd)/clamonacc" \
+                >"$AVM_TESTENV_DIR/conf/avmigrate.conf.d/70-no-prevention.conf"
+        avm-testenv daemon-stop && avm-testenv daemon-start
+fi
 
 # ---- the outside witness ----
 witness_file="$KC_HOME/Downloads/eicar-witness.com"
@@ -95,6 +104,29 @@ echo "# migration took $(python3 -c "print('%.1f' % ($t1 - $t0))") s"
 sleep 0.5
 kill -TERM "$witness_pid"
 wait "$witness_pid"
+if [ "$mode" = no-prevention ]; then
+        report="$AVM_TESTENV_DIR/report.json"
+        report_json >"$report"
+        rq() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($1)" "$report"; }
+        check "no-prevention: State rolled-back" [ "$(prop State)" = rolled-back ]
+        check "no-prevention: LastError says EICAR could be read in the scope" contains "$(prop LastError)" "EICAR test file could be read"
+        check "no-prevention: simulated KESL protects again" [ "$(sim_field protecting)" = True ]
+        check "no-prevention: EICAR blocked in the user's home again" [ "$(kc_probe_read)" = blocked ]
+        check "no-prevention: ProtectionGapUSec > 0" [ "$(prop ProtectionGapUSec)" -gt 0 ]
+        check "no-prevention: report gap_usec > 0, every window closed" \
+                [ "$(rq 'r["gap_usec"] > 0 and all(g["end_mono"] > g["start_mono"] for g in r["gaps"])')" = True ]
+        check "no-prevention: the readable roots are in the report" \
+                [ "$(rq 'any(p["event"]=="probe-on-access-root" and p["result"]=="readable" and p["product"]=="clamav" for p in r["probes"])')" = True ]
+        if ! wout=$(python3 "$here/witness.py" check "$witness_log" "$report" --interval-ms 5); then
+                printf '# %s\n' "$wout"
+        fi
+        check "witness: every readable moment inside a reported window" \
+                python3 "$here/witness.py" check "$witness_log" "$report" --interval-ms 5
+        check "witness: it did see the file readable (the replacement really did not block)" \
+                [ "$(grep '^SUMMARY' "$witness_log" | sed 's/.* readable=\([0-9]*\) .*/\1/')" -gt 0 ]
+        echo "# gap $(rq 'r["gap_usec"]') µs; $(grep '^SUMMARY' "$witness_log" | cut -c1-120)"
+        finish
+fi
 check "State completed" [ "$(prop State)" = completed ]
 check "Protected after" [ "$(prop Protected)" = true ]
 check "LastError empty" [ -z "$(prop LastError)" ]
