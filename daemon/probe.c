@@ -26,25 +26,53 @@ static int write_eicar(const char *path) {
         return 0;
 }
 
+/* Writes EICAR through a descriptor opened while the file was still empty:
+ * a blocking on-access scanner sees an empty file at open, so the write is
+ * not refused and the descriptor stays usable for the scan. */
+static int eicar_fd(const char *path) {
+        char eicar[69];
+        _cleanup_close_ int fd = -EBADF;
+        size_t n;
+
+        avm_eicar(eicar);
+        n = strlen(eicar);
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, eicar, n) != (ssize_t) n)
+                return errno > 0 ? -errno : -EIO;
+        if (fsync(fd) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        {
+                int ret = fd;
+                fd = -EBADF; /* handed to the caller */
+                return ret;
+        }
+}
+
 int probe_on_demand(AvmHost *host, const AvmPlugin *p, char *threat, size_t threat_size) {
         char dir[PATH_MAX], path[PATH_MAX + 64];
+        _cleanup_close_ int fd = -EBADF;
         AvmScanResult res = {};
         int r;
 
-        if (!p->scan_file)
+        if (!p->scan_file && !p->scan_fd)
                 return -EOPNOTSUPP;
-        /* Outside the on-access probe directory, so the other product's
-         * on-access scanner does not interfere with this one's scan. */
+        /* Outside every scope root, so the probes of on-access protection and
+         * this on-demand scan do not meet. */
         if (state_path(dir, sizeof(dir), "scan") < 0 || mkdir_p(dir, 0755) < 0)
                 return -EIO;
         (void) chmod(dir, 0755);
         snprintf(path, sizeof(path), "%s/eicar-%d-%" PRIu64 ".com", dir, (int) getpid(), now_usec(CLOCK_MONOTONIC));
-        r = write_eicar(path);
-        if (r < 0) {
-                avm_host_error(host, "cannot write the EICAR test file %s: %s", path, strerror(-r));
-                return r;
+        fd = eicar_fd(path);
+        if (fd < 0) {
+                avm_host_error(host, "cannot write the EICAR test file %s: %s", path, strerror(-fd));
+                return fd;
         }
-        r = p->scan_file(host, path, &res);
+        if (p->scan_fd)
+                r = p->scan_fd(host, fd, &res);
+        else
+                r = p->scan_file(host, path, &res);
         (void) unlink(path);
         if (r < 0)
                 return r;

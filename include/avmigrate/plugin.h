@@ -104,6 +104,12 @@ typedef struct AvmPlugin {
          * (binaries, definitions, quarantine), or NULL. During a migration
          * the other product is told to exclude them (mutual exclusions). */
         const char *const *own_paths;
+        /* Scans the open file fd (positioned at 0) on demand, like scan_file.
+         * Preferred by the daemon when present: the other product's
+         * on-access protection may deny opening a file that holds EICAR
+         * anywhere (KESL's default scope is "/"), so the daemon opens the
+         * probe file while it is still empty and passes that descriptor. */
+        int (*scan_fd)(AvmHost *host, int fd, AvmScanResult *ret);
 } AvmPlugin;
 
 /* ---- Host services, provided by avmigrated ---- */

@@ -976,6 +976,24 @@ static int clamav_scan_file(AvmHost *host, const char *path, AvmScanResult *ret)
         return 0;
 }
 
+/* The daemon's probe descriptor: clamd reads the content over INSTREAM, so
+ * another product's on-access denial of open() does not matter. */
+static int clamav_scan_fd(AvmHost *host, int fd, AvmScanResult *ret) {
+        ClamavVerdict verdict;
+        char sock[PATH_MAX];
+        int r;
+
+        *ret = (AvmScanResult){ 0 };
+        r = socket_path(host, sock, sizeof sock);
+        if (r < 0)
+                return r;
+        r = clamd_instream(host, sock, fd, &verdict, ret->threat, sizeof ret->threat);
+        if (r < 0)
+                return r;
+        ret->detected = verdict == CLAMAV_FOUND;
+        return 0;
+}
+
 __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .api_version = AVM_PLUGIN_API_VERSION,
         .struct_size = sizeof(AvmPlugin),
@@ -993,4 +1011,5 @@ __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .can_protect = clamav_can_protect,
         .prepare_realtime = clamav_prepare_realtime,
         .own_paths = own_paths,
+        .scan_fd = clamav_scan_fd,
 };
