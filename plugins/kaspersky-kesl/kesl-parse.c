@@ -21,7 +21,6 @@ typedef enum Field {
         F_FILE_MONITORING,
         F_POLICY,
         F_STATE,
-        F_THREAT,
 } Field;
 
 /* English labels are matched case-insensitively, Russian ones byte for byte. */
@@ -36,6 +35,8 @@ static const struct {
         { "Версия", F_VERSION },
         { "Last release date of databases", F_DB_RELEASE },
         { "Дата последнего выпуска баз приложения", F_DB_RELEASE },
+        /* a certified-configuration check script greps this one (README.md) */
+        { "Дата последнего выпуска баз программы", F_DB_RELEASE },
         { "Дата последнего выпуска баз", F_DB_RELEASE },
         { "Application databases loaded", F_DB_LOADED },
         { "Anti-virus databases loaded", F_DB_LOADED },
@@ -48,8 +49,6 @@ static const struct {
         { "Политика", F_POLICY },
         { "State", F_STATE },
         { "Состояние", F_STATE },
-        { "Threat", F_THREAT },
-        { "Угроза", F_THREAT },
 };
 
 static Field field_of(const char *label) {
@@ -77,6 +76,8 @@ const char *kesl_exit_message(int code) {
                 return "activation failed: network error";
         case 68:
                 return "the command is refused: settings are locked by a Kaspersky Security Center policy";
+        case 69:
+                return "the application is located in the Amazon Paid AMI infrastructure";
         case 70:
                 return "the task is already in the requested state";
         case 71:
@@ -89,6 +90,16 @@ const char *kesl_exit_message(int code) {
                 return "Kaspersky Endpoint Security must be restarted after the update";
         case 75:
                 return "a reboot is required";
+        case 76:
+                return "connection prohibited: only root may have write access to the specified path";
+        case 77:
+                return "the license key is already in use on the device";
+        case 78:
+                return "the command cannot run: the application is used in Light Agent mode";
+        case 79:
+                return "the command cannot run: the application is used in standard mode";
+        case 80:
+                return "the update download failed because of network problems";
         case 128:
                 return "unknown error";
         default:
@@ -114,7 +125,16 @@ int kesl_exit_errno(int code) {
                 return -EPERM;
         case 71:
         case 73:
+        case 76:
                 return -EACCES;
+        case 69:
+        case 78:
+        case 79:
+                return -EOPNOTSUPP;
+        case 77:
+                return -EEXIST;
+        case 80:
+                return -ENETUNREACH;
         case 72:
                 return -EILSEQ; /* not a failure for scans: the caller handles it */
         case 74:
@@ -389,30 +409,50 @@ int kesl_parse_task_state(const char *out, size_t size, KeslTaskState *ret) {
         return 0;
 }
 
-static int scan_cb(Field f, const char *v, void *userdata) {
-        KeslScan *s = userdata;
 
-        if (f != F_THREAT)
-                return 0;
-        if (!*v || strlen(v) >= sizeof s->threat)
-                return -EBADMSG;
-        if (s->detected++ == 0)
-                strcpy(s->threat, v);
-        return 0;
-}
-
-int kesl_parse_scan(const char *out, size_t size, KeslScan *ret) {
+/* `kesl-control -E --query 'EventType == "ThreatDetected"'`: "Key=Value" lines,
+ * one event after another, each starting with EventType= (the keys real
+ * scripts read: EventType, FileName, DetectName). The last event whose
+ * FileName is path counts. */
+int kesl_parse_events(const char *out, size_t size, const char *path, KeslScan *ret, PluginParseError *err) {
+        const char *line, *p = out, *v;
+        size_t len, vl;
+        unsigned n = 0;
+        bool in_event = false, file_matches = false;
+        char name[128] = "";
         KeslScan s = { 0 };
-        int r;
 
-        r = output_check(out, size);
-        if (r < 0)
-                return r;
-        {
-                unsigned known;
-                r = parse_text(out, size, scan_cb, &s, &known);
-                if (r < 0)
-                        return r;
+        *ret = s;
+        if (!out && size == 0)
+                return 0;
+        if (plugin_text_check(out, size, KESL_OUTPUT_MAX, KESL_LINE_MAX, true) < 0)
+                return plugin_parse_fail(err, 0, "oversized or binary output", 26);
+        while (plugin_text_next_line(&p, &line, &len)) {
+                n++;
+                if (plugin_text_kv(line, len, "EventType", '=', &v, &vl)) {
+                        if (in_event && file_matches && name[0]) {
+                                s.detected++;
+                                snprintf(s.threat, sizeof s.threat, "%s", name);
+                        }
+                        in_event = vl == 14 && memcmp(v, "ThreatDetected", 14) == 0;
+                        file_matches = false;
+                        name[0] = '\0';
+                        continue;
+                }
+                if (!in_event)
+                        continue;
+                if (plugin_text_kv(line, len, "FileName", '=', &v, &vl))
+                        file_matches = path && strlen(path) == vl && memcmp(v, path, vl) == 0;
+                else if (plugin_text_kv(line, len, "DetectName", '=', &v, &vl)) {
+                        if (vl == 0 || vl >= sizeof name)
+                                return plugin_parse_fail(err, n, line, len);
+                        memcpy(name, v, vl);
+                        name[vl] = '\0';
+                }
+        }
+        if (in_event && file_matches && name[0]) {
+                s.detected++;
+                snprintf(s.threat, sizeof s.threat, "%s", name);
         }
         *ret = s;
         return 0;

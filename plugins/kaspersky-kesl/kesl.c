@@ -277,22 +277,36 @@ static int kesl_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
         int rr;
 
         *ret = (AvmScanResult){ 0 };
-        rr = kesl_run(host, cfg_sec(host, "ScanTimeoutSec", 600), &r, "--scan-file", path, NULL, NULL);
+        /* --action Skip: without it KESL applies the recommended action and may
+         * delete the probe (Kaspersky help 12.1, 197638); real scripts pass it. */
+        rr = kesl_run(host, cfg_sec(host, "ScanTimeoutSec", 600), &r, "--scan-file", path, "--action", "Skip");
         if (rr < 0)
                 return rr;
         if (r.exit_status != 0 && r.exit_status != KESL_EXIT_THREATS)
                 return kesl_fail(host, "--scan-file", r.exit_status);
-        if (kesl_parse_scan(r.output, r.output_size, &s) < 0) {
-                if (r.exit_status != KESL_EXIT_THREATS) {
-                        avm_host_error(host, "Malformed kesl-control --scan-file output");
-                        return -EBADMSG;
+        /* The threat's name, and for KESL 10 (no exit 72) the detection itself,
+         * come from the event log, as real scripts read it (README.md). */
+        {
+                _cleanup_run_result_ AvmRunResult ev = { 0 };
+                PluginParseError e = { 0 };
+
+                rr = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &ev, "-E", "--query", "EventType == \"ThreatDetected\"",
+                              NULL);
+                if (rr < 0 || ev.exit_status != 0 || kesl_parse_events(ev.output, ev.output_size, path, &s, &e) < 0) {
+                        if (r.exit_status != KESL_EXIT_THREATS) {
+                                avm_host_error(host,
+                                               "kesl-control --scan-file exited 0 and the event log could not be read (exit %d%s%s): "
+                                               "the scan result is unknown",
+                                               rr < 0 ? rr : ev.exit_status, e.text[0] ? ": " : "", e.text);
+                                return rr < 0 ? rr : -EBADMSG;
+                        }
+                        s = (KeslScan){ 0 };
                 }
-                s = (KeslScan){ 0 };
         }
-        /* 72 = threats detected; KESL 10 has no 72, so a named threat with exit 0 counts too. */
         ret->detected = r.exit_status == KESL_EXIT_THREATS || s.detected > 0;
         if (ret->detected)
-                snprintf(ret->threat, sizeof ret->threat, "%s", s.threat[0] ? s.threat : "threat (kesl-control exit 72)");
+                snprintf(ret->threat, sizeof ret->threat, "%s%s", s.threat[0] ? s.threat : "threat (kesl-control exit 72)",
+                         access(path, F_OK) < 0 ? " [probe removed by KESL]" : "");
         return 0;
 }
 

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_ASSERT(ai.version[0] && strlen(ai.name) < sizeof(ai.name) && strlen(ai.version) < sizeof(ai.version));
         if (kesl_parse_task_state(out, size, &st) == 0)
                 FUZZ_ASSERT(strcmp(kesl_task_state_name(st), "unknown") != 0);
-        if (kesl_parse_scan(out, size, &scan) == 0)
+        if (kesl_parse_events(out, size, "/tmp/eicar.com", &scan, NULL) == 0)
                 FUZZ_ASSERT(strlen(scan.threat) < sizeof(scan.threat) && (scan.detected > 0) == (scan.threat[0] != 0));
         if (size > 0) {
                 FUZZ_ASSERT(kesl_exit_message(data[0]));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "avm-test.h"
+#include "plugin-sample.h"
 
 #include "../kesl-parse.h"
 
@@ -27,7 +28,7 @@ static int task_file(const char *name, KeslTaskState *s) {
 }
 
 int main(void) {
-        static const int documented[] = { 0, 1, 2, 64, 65, 66, 67, 68, 70, 71, 72, 73, 74, 75, 128 };
+        static const int documented[] = { 0, 1, 2, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 128 };
         KeslAppInfo ai;
         KeslTaskState ts;
         KeslScan scan;
@@ -43,8 +44,20 @@ int main(void) {
         CHECK(ai.db_release > 1700000000);
         CHECK(app_info_file("app-info.json", &ai) == 0);
         CHECK(strcmp(ai.version, "12.1.0.1297") == 0 && ai.db_loaded == 1 && ai.db_release > 1700000000);
-        CHECK(app_info_file("app-info-kesl10.txt", &ai) == 0);
-        CHECK(strcmp(ai.version, "10.1.1.6421") == 0 && ai.db_loaded == 0 && ai.db_release == 1590616020);
+        /* KESL 10 SP1, real (Checkmk's example): "Anti-virus databases loaded", extra lines */
+        b = load_sample(TEST_DATA_DIR, "app-info-10.1.0.5960-en.txt", KESL_OUTPUT_MAX, &n);
+        CHECK(kesl_parse_app_info(b, n, &ai) == 0 && strcmp(ai.version, "10.1.0.5960") == 0 && ai.db_loaded == 1 &&
+              ai.db_release == 1534997460 && ai.file_monitoring == 0 && ai.policy_applied == -1);
+        free(b);
+        /* Russian database label of a certified-configuration script ("программы", not "приложения") */
+        b = load_sample(TEST_DATA_DIR, "app-info-ru-db-label-programmy.txt", KESL_OUTPUT_MAX, &n);
+        {
+                char *s2 = malloc(n + 64);
+                snprintf(s2, n + 64, "Версия:  12.1.0.1297\n%s", b);
+                CHECK(kesl_parse_app_info(s2, strlen(s2), &ai) == 0 && ai.db_release == 1710183120);
+                free(s2);
+        }
+        free(b);
         /* truncated / malformed */
         CHECK(app_info_file("app-info-truncated.txt", &ai) == -EBADMSG);
         CHECK(app_info_file("app-info-truncated.json", &ai) == -EBADMSG);
@@ -76,7 +89,7 @@ int main(void) {
                 garbage[sizeof garbage - 1] = '\0';
                 CHECK(kesl_parse_app_info(garbage, strlen(garbage), &ai) < 0);
                 CHECK(kesl_parse_task_state(garbage, strlen(garbage), &ts) < 0);
-                CHECK(kesl_parse_scan(garbage, strlen(garbage), &scan) < 0);
+                CHECK(kesl_parse_events(garbage, strlen(garbage), "/x", &scan, NULL) < 0);
         }
 
         /* --get-task-state */
@@ -88,13 +101,16 @@ int main(void) {
         CHECK(kesl_parse_task_state("Name: File_Threat_Protection\n", 29, &ts) == -EBADMSG);
         CHECK(kesl_parse_task_state("{\"State\": \"Sta", 14, &ts) == -EBADMSG);
 
-        /* --scan-file */
-        b = load_file(TEST_DATA_DIR, "scan-found.txt", KESL_OUTPUT_MAX, &n);
-        CHECK(kesl_parse_scan(b, n, &scan) == 0 && scan.detected == 1 && strcmp(scan.threat, "EICAR-Test-File") == 0);
+        /* the event log after --scan-file --action Skip (layout inferred from real scripts) */
+        b = load_sample(TEST_DATA_DIR, "events-threat-detected-INFERRED.txt", KESL_OUTPUT_MAX, &n);
+        CHECK(kesl_parse_events(b, n, "/tmp/eicar.com", &scan, NULL) == 0 && scan.detected == 1 &&
+              strcmp(scan.threat, "EICAR-Test-File") == 0);
+        CHECK(kesl_parse_events(b, n, "/tmp/other.com", &scan, NULL) == 0 && scan.detected == 0 && scan.threat[0] == '\0');
         free(b);
-        b = load_file(TEST_DATA_DIR, "scan-clean.txt", KESL_OUTPUT_MAX, &n);
-        CHECK(kesl_parse_scan(b, n, &scan) == 0 && scan.detected == 0 && scan.threat[0] == '\0');
-        free(b);
+        CHECK(kesl_parse_events("", 0, "/x", &scan, NULL) == 0 && scan.detected == 0);
+        CHECK(kesl_parse_events("EventType=TaskStateChanged\nFileName=/x\nDetectName=Y\n", 52, "/x", &scan, NULL) == 0 &&
+              scan.detected == 0);
+        CHECK(kesl_parse_events("EventType=ThreatDetected\nFileName=/x\nDetectName=\n", 49, "/x", &scan, NULL) == -EBADMSG);
 
         /* exit codes: every documented one has its own message */
         for (size_t i = 0; i < sizeof documented / sizeof documented[0]; i++)
