@@ -319,6 +319,14 @@ else
 fi
 check "avmigratectl --json error stays English" contains "$(ctl --json postpone xx 2>/dev/null)" '"message":"Invalid duration'
 
+# ==== idle: no timers, so no wake-ups while nothing happens ====
+switches() { awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' /proc/"$agent_pid"/task/*/status; }
+sleep 1
+w0=$(switches)
+sleep 3
+w1=$(switches)
+check "idle agent does not wake up (context switches in 3 s: $((w1 - w0)))" [ "$((w1 - w0))" = 0 ]
+
 check "agent logged no warnings" not grep -qE "Could not|Cannot|Bad |refused" "$dir/agent.log"
 if [ "$failed" -ne 0 ]; then
         echo "--- agent log ---"
