@@ -73,10 +73,10 @@ typedef struct Agent {
         NotifyConfig config;
 
         DaemonState d;
-        bool saw_active;   /* a job ran while we watched: its end is news */
+        bool saw_active;     /* a job ran while we watched: its end is news */
         bool just_completed; /* JobRemoved said "completed"; until the next job */
         sd_bus_slot *getall_slot;
-        bool refetch;      /* another GetAll is wanted after the one in flight */
+        bool refetch; /* another GetAll is wanted after the one in flight */
 
         /* Our last Postpone, shown in the planned notification. */
         sd_bus_slot *postpone_slot;
@@ -89,10 +89,10 @@ typedef struct Agent {
         bool caps_markup;
         sd_bus_slot *caps_slot;
         sd_bus_slot *notify_slot;
-        bool dirty;           /* state changed while a Notify was in flight */
-        uint32_t id;          /* our notification on the server, 0 when none */
-        Notice posted;        /* what the server shows (or last showed) */
-        Notice sending;       /* what the Notify in flight carries */
+        bool dirty;     /* state changed while a Notify was in flight */
+        uint32_t id;    /* our notification on the server, 0 when none */
+        Notice posted;  /* what the server shows (or last showed) */
+        Notice sending; /* what the Notify in flight carries */
         sd_bus_slot *close_slot;
 } Agent;
 
@@ -248,24 +248,9 @@ static NoticeKind notice_kind(Agent *a) {
 
 /* ------------------------------------------------------- the notification */
 
-/* Escapes &, < and > for servers that announce "body-markup". */
-static void escape_markup(const char *s, char *buf, size_t size) {
-        size_t n = 0;
-
-        for (; *s && n + 6 < size; s++) {
-                const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : NULL;
-                if (e) {
-                        memcpy(buf + n, e, strlen(e));
-                        n += strlen(e);
-                } else
-                        buf[n++] = *s;
-        }
-        buf[n] = 0;
-}
-
 static bool notice_equal(const Notice *x, const Notice *y) {
         return x->kind == y->kind && x->urgency == y->urgency && x->postpone_action == y->postpone_action &&
-               streq(x->summary, y->summary) && streq(x->body, y->body) && streq(x->postpone_label, y->postpone_label);
+                streq(x->summary, y->summary) && streq(x->body, y->body) && streq(x->postpone_label, y->postpone_label);
 }
 
 static int on_notify_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -300,7 +285,7 @@ static int send_notice(Agent *a, const Notice *n) {
         int r;
 
         if (a->caps_markup)
-                escape_markup(n->body, body, sizeof(body));
+                notice_escape_markup(n->body, body, sizeof(body));
         else
                 snprintf(body, sizeof(body), "%s", n->body);
 

@@ -98,8 +98,7 @@ void notice_render(const NoticeInput *in, Notice *ret) {
                 if (in->scheduled_at > 0) {
                         format_when(when, sizeof(when), in->scheduled_at);
                         /* TRANSLATORS: 1: date and time, 2: old product, 3: new product. */
-                        append(body, size, _("On %1$s, %2$s on this computer will be replaced by %3$s."), when, old_name,
-                               new_name);
+                        append(body, size, _("On %1$s, %2$s on this computer will be replaced by %3$s."), when, old_name, new_name);
                 } else
                         append(body, size, _("On this computer, %s will soon be replaced by %s."), old_name, new_name);
                 append(body, size, "%s", _("Your computer stays protected throughout, and you can keep working."));
@@ -130,8 +129,7 @@ void notice_render(const NoticeInput *in, Notice *ret) {
         case NOTICE_RUNNING:
                 snprintf(ret->summary, sizeof(ret->summary), "%s", _("Your antivirus program is being replaced"));
                 append(body, size, _("On this computer, %s is now being replaced by %s."), old_name, new_name);
-                append(body, size, "%s",
-                       _("Please keep your computer switched on until this is finished. You can keep working."));
+                append(body, size, "%s", _("Please keep your computer switched on until this is finished. You can keep working."));
                 ret->urgency = 2;
                 break;
 
@@ -167,4 +165,24 @@ void notice_render(const NoticeInput *in, Notice *ret) {
         default:
                 break;
         }
+}
+
+void notice_escape_markup(const char *s, char *buf, size_t size) {
+        size_t n = 0;
+
+        if (size == 0)
+                return;
+        for (; *s; s++) {
+                const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : NULL;
+                size_t l = e ? strlen(e) : 1;
+
+                if (n + l >= size)
+                        break;
+                if (e)
+                        memcpy(buf + n, e, l);
+                else
+                        buf[n] = *s;
+                n += l;
+        }
+        buf[n] = 0;
 }

@@ -28,11 +28,11 @@ typedef struct NoticeInput {
         bool protected_;             /* the daemon's Protected */
         uint64_t scheduled_at;       /* CLOCK_REALTIME µs, 0 when not scheduled */
         unsigned deferrals_left;
-        uint64_t postpone_usec;    /* what the Postpone action asks for */
-        uint64_t postponed_until;  /* CLOCK_REALTIME µs of our last Postpone, 0 */
+        uint64_t postpone_usec;     /* what the Postpone action asks for */
+        uint64_t postponed_until;   /* CLOCK_REALTIME µs of our last Postpone, 0 */
         const char *postpone_error; /* why our last Postpone failed, "" */
-        const char *contact;       /* whom to contact, "" when not configured */
-        bool server_has_actions;   /* the server announced "actions" */
+        const char *contact;        /* whom to contact, "" when not configured */
+        bool server_has_actions;    /* the server announced "actions" */
 } NoticeInput;
 
 #define NOTICE_ACTION_POSTPONE "postpone"
@@ -52,3 +52,7 @@ void notice_render(const NoticeInput *in, Notice *ret);
 void format_cli_duration(char *buf, size_t size, uint64_t usec);
 /* "2 hours", "2 uur": for people. */
 void format_span(char *buf, size_t size, uint64_t usec);
+
+/* Escapes &, < and > for servers that announce "body-markup". When buf is
+ * too small the result is cut short, never inside an entity. */
+void notice_escape_markup(const char *s, char *buf, size_t size);

@@ -68,15 +68,15 @@ static int handler(void *user, const char *section, const char *name, const char
 
         if (!streq(section, "Notify")) {
                 snprintf(ctx->message, sizeof(ctx->message),
-                         !section[0] ? "assignment outside of a section%s" : "unknown section [%.64s] (expected [Notify])", section);
+                         !section[0] ? "assignment outside of a section%s" : "unknown section [%.64s] (expected [Notify])",
+                         section);
                 return 0;
         }
 
         rank = contact_rank(ctx, name);
         if (rank >= 0) {
                 if (strlen(value) >= sizeof(c->contact)) {
-                        snprintf(ctx->message, sizeof(ctx->message), "%.64s=: longer than %u bytes", name,
-                                 NOTIFY_CONTACT_MAX - 1);
+                        snprintf(ctx->message, sizeof(ctx->message), "%.64s=: longer than %u bytes", name, NOTIFY_CONTACT_MAX - 1);
                         return 0;
                 }
                 if (rank > 0 && rank >= c->contact_rank) {
