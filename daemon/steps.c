@@ -420,16 +420,21 @@ static int step_handover(OpContext *c, Job *j, Product *from, Product *to) {
 
 /* Pointers into the job's scope for the plugins (avm_host_protected_paths()),
  * and the exclusions: the admin's, plus the other product's own files while
- * both are installed (mutual exclusions). Lives as long as the worker. */
+ * both scan side by side (mutual exclusions). Lives as long as the worker. */
 static const char *protected_ptrs[SCOPE_MAX_PATHS + 1];
 static const char *excluded_from[2 * SCOPE_MAX_PATHS + 1], *excluded_to[2 * SCOPE_MAX_PATHS + 1];
 
-static void set_excluded(const char **out, const AvmConfig *cfg, const AvmPlugin *other) {
+/* The other product's files are excluded only when the two run side by side
+ * (an overlapping handover): a stop-first handover never has both scanning,
+ * and an exclusion that outlives its directory is not harmless — clamonacc
+ * stopped guarding /opt after /opt/kaspersky, excluded, was deleted by the
+ * removal of KESL (seen in the system tier). */
+static void set_excluded(const char **out, const AvmConfig *cfg, const AvmPlugin *other, bool overlap) {
         size_t n = 0;
 
         for (size_t i = 0; i < cfg->protected_exclude.n; i++)
                 out[n++] = cfg->protected_exclude.path[i];
-        for (size_t i = 0; other->own_paths && other->own_paths[i] && n < 2 * SCOPE_MAX_PATHS; i++)
+        for (size_t i = 0; overlap && other->own_paths && other->own_paths[i] && n < 2 * SCOPE_MAX_PATHS; i++)
                 out[n++] = other->own_paths[i];
         out[n] = NULL;
 }
@@ -444,8 +449,8 @@ static void set_host_scope(Job *j, Product *from, Product *to) {
         for (size_t i = 0; i < j->scope.n; i++)
                 protected_ptrs[i] = j->scope.path[i];
         protected_ptrs[j->scope.n] = NULL;
-        set_excluded(excluded_from, cfg, to->plugin);
-        set_excluded(excluded_to, cfg, from->plugin);
+        set_excluded(excluded_from, cfg, to->plugin, j->overlap);
+        set_excluded(excluded_to, cfg, from->plugin, j->overlap);
         from->host.protected_paths = protected_ptrs;
         to->host.protected_paths = protected_ptrs;
         from->host.excluded_paths = excluded_from;
