@@ -8,6 +8,9 @@
 #   mdatp  json | table          test-old → microsoft-mdatp (install, passive, on-demand EICAR
 #                                through scan custom + threat list, onboarding check, real-time on)
 #   mdatp  from-onboarded        microsoft-mdatp → test-new (real-time off, offboarding warning)
+#   kesl   12 | 10 | ru          kaspersky-kesl → test-new (KESL 10: the real Checkmk app-info, no
+#                                --json; ru: KESL 10 printing Russian labels although the plugin
+#                                asks for LANG=C)
 #   sophos 2022 | 2021           sophos-spl → test-new (soapd's on_access_status; the 2021
 #                                variant also plays a wdctl without isrunning)
 # shellcheck disable=SC2119 # lib.sh helpers with optional arguments
@@ -196,6 +199,37 @@ EOF
         if [ "$variant" = 2021 ]; then
                 check "daemon log: wdctl without isrunning handled" grep -q "wdctl has no isrunning" "$d/daemon.log"
         fi
+        ;;
+kesl/12 | kesl/10 | kesl/ru)
+        kc="$root/opt/kaspersky/kesl/bin/kesl-control"
+        ver=12.1.0.1297
+        [ "$variant" != 12 ] && ver=10.1.0.5960
+        "$sim" kesl init --rtp on --version "$ver" --probe-dir "$AVM_PROBE_DIR" --scope "$scope" ||
+                { not_ok "kesl simulator started"; finish; }
+        # ru: KESL without --json on a host that ignores LANG=C: Russian labels, the database date
+        # labelled as the certified-configuration script reads it
+        [ "$variant" = ru ] && "$sim" kesl set locale=ru ru_db_label=programmy
+        echo "$ver" >"$pkgdb/kesl"
+        postrm kesl kesl "$kc"
+        use_plugins kaspersky-kesl test-new
+        cat >"$d/conf/avmigrate.conf.d/60-vendor.conf" <<EOF
+[Manager]
+Discouraged=kaspersky-kesl
+Approved=test-new
+
+[Product kaspersky-kesl]
+KeslControl=$kc
+DetectByTool=no
+VerifyRemovedPath=$kc
+TaskSettleTimeoutSec=15
+EOF
+        avm-testenv daemon-stop && avm-testenv daemon-start
+        check "before: KESL $ver detected, real-time on" contains "$(products_line)" '"kaspersky-kesl" "[^"]*" "'"$ver"'" true true'
+        check "before: definitions age known (database date parsed)" not grep -q "Malformed\|not understood" "$d/daemon.log"
+        run_job
+        common_after test-new kaspersky-kesl
+        check "kesl purged, kesl-control gone" [ ! -e "$pkgdb/kesl" ] && [ ! -e "$kc" ]
+        check "simulated KESL: no blocker left" [ "$(sim_field kesl blocker_pid)" = None ]
         ;;
 *)
         echo "unknown vendor/variant $vendor/$variant" >&2
