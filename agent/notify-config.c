@@ -43,20 +43,18 @@ static void split_locale(const char *locale, char *lang, size_t lang_size, char 
 }
 
 static int contact_rank(const ParseContext *ctx, const char *key) {
-        const char *open;
+        const char *open = strchr(key, '['), *close = strchr(key, ']');
         size_t n;
 
         if (streq(key, "Contact"))
                 return 1;
-        if (strncmp(key, "Contact[", 8) != 0)
+        /* Contact[ll] or Contact[ll_CC]: "[" right after the name, "]" last. */
+        if (!open || open - key != 7 || strncmp(key, "Contact", 7) != 0 || !close || close[1] != 0 || close < open + 2)
                 return -1;
-        open = key + 8;
-        n = strlen(open);
-        if (n < 2 || open[n - 1] != ']')
-                return -1;
-        if (ctx->country[0] && strlen(ctx->country) == n - 1 && strncmp(open, ctx->country, n - 1) == 0)
+        n = (size_t) (close - open - 1);
+        if (ctx->country[0] && strlen(ctx->country) == n && strncmp(open + 1, ctx->country, n) == 0)
                 return 3;
-        if (ctx->lang[0] && strlen(ctx->lang) == n - 1 && strncmp(open, ctx->lang, n - 1) == 0)
+        if (ctx->lang[0] && strlen(ctx->lang) == n && strncmp(open + 1, ctx->lang, n) == 0)
                 return 2;
         return 0; /* another language: valid, not ours */
 }

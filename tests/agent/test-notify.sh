@@ -332,6 +332,10 @@ sleep 3
 w1=$(switches)
 check "idle agent does not wake up (context switches in 3 s: $((w1 - w0)))" [ "$((w1 - w0))" = 0 ]
 
+kill -TERM "$agent_pid"
+wait "$agent_pid"
+check "agent exits 0 on SIGTERM" [ $? = 0 ]
+check "no sanitizer reports from the agent" not grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$dir/agent.log"
 check "agent logged no warnings" not grep -qE "Could not|Cannot|Bad |refused" "$dir/agent.log"
 if [ "$failed" -ne 0 ]; then
         echo "--- agent log ---"
