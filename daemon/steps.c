@@ -353,6 +353,28 @@ static int step_remove(OpContext *c, Product *from, Product *to) {
         return op_fail(c, r < 0 ? r : -EBUSY, "old-product-remains: %s is still installed", from->plugin->id);
 }
 
+/* The replacement protected the whole scope at the handover but not any more
+ * (clamonacc's recursive watch lost /opt when KESL's removal deleted
+ * /opt/kaspersky under it — seen in the system tier): switch its real-time
+ * protection off and on once. Nothing protects in between, so that is a gap
+ * window of its own. */
+static int rearm(OpContext *c, Product *to) {
+        Gap g;
+        int r;
+
+        op_event(c, "rearm", to->plugin->id, "protection no longer covers the scope; restarting it once");
+        r = gap_begin(c, "re-arming the replacement", &g);
+        if (r < 0)
+                return r;
+        (void) op_set_realtime(c, to, false);
+        r = op_set_realtime(c, to, true);
+        if (r >= 0)
+                r = op_verify_protecting(c, to);
+        if (r >= 0)
+                gap_end(c, &g, NULL);
+        return r;
+}
+
 static int step_verify_final(OpContext *c, Product *from, Product *to) {
         AvmDetection d;
         AvmStatus st;
@@ -367,8 +389,11 @@ static int step_verify_final(OpContext *c, Product *from, Product *to) {
         if (d.installed)
                 return op_fail(c, -EBUSY, "%s is still installed", from->plugin->id);
         r = op_verify_protecting(c, to);
-        if (r < 0)
-                return r;
+        if (r < 0) {
+                r = rearm(c, to);
+                if (r < 0)
+                        return r;
+        }
         r = check_scope_after(c, to, NULL);
         if (r < 0)
                 return r;
