@@ -64,7 +64,11 @@ fi
 # ---- the outside witness ----
 witness_file="$KC_HOME/Downloads/eicar-witness.com"
 witness_log="$AVM_TESTENV_DIR/witness.log"
+# A file left by an earlier run holds EICAR already: opening it to rewrite
+# it would be denied by the protection; unlinking is not an open.
+rm -f "$witness_file"
 "$KC_AVM_SIM" eicar "$witness_file" && chown "$KC_USER:" "$witness_file" && chmod 0600 "$witness_file"
+trap 'rm -f "$witness_file"; kc_cleanup' EXIT
 : >"$witness_log" && chown "$KC_USER:" "$witness_log" # the witness writes it as the user
 setpriv --reuid="$(id -u "$KC_USER")" --regid="$(id -g "$KC_USER")" --clear-groups \
         "$AVM_BUILD_DIR/tests/fixtures/avm-witness" --file "$witness_file" --log "$witness_log" --interval-ms 5 &
