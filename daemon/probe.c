@@ -9,45 +9,37 @@
 #include "probe.h"
 #include "util.h"
 
-static int write_eicar(const char *path) {
-        char eicar[69];
-        _cleanup_close_ int fd = -EBADF;
-        size_t n;
-
-        avm_eicar(eicar);
-        n = strlen(eicar);
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, eicar, n) != (ssize_t) n)
-                return errno > 0 ? -errno : -EIO;
-        if (fsync(fd) < 0)
-                return -errno;
-        return 0;
-}
-
 /* Writes EICAR through a descriptor opened while the file was still empty:
  * a blocking on-access scanner sees an empty file at open, so the write is
- * not refused and the descriptor stays usable for the scan. */
-static int eicar_fd(const char *path) {
+ * not refused and the descriptor stays usable for a scan. flags: O_EXCL or
+ * O_TRUNC. Returns the descriptor (at offset 0) or -errno. */
+static int eicar_fd(const char *path, int flags) {
         char eicar[69];
         _cleanup_close_ int fd = -EBADF;
         size_t n;
+        int ret;
 
         avm_eicar(eicar);
         n = strlen(eicar);
-        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | flags, 0644);
         if (fd < 0)
                 return -errno;
         if (write(fd, eicar, n) != (ssize_t) n)
                 return errno > 0 ? -errno : -EIO;
         if (fsync(fd) < 0 || lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;
-        {
-                int ret = fd;
-                fd = -EBADF; /* handed to the caller */
-                return ret;
-        }
+        ret = fd;
+        fd = -EBADF; /* handed to the caller */
+        return ret;
+}
+
+static int write_eicar(const char *path) {
+        int fd = eicar_fd(path, O_TRUNC);
+
+        if (fd < 0)
+                return fd;
+        (void) close(fd);
+        return 0;
 }
 
 int probe_on_demand(AvmHost *host, const AvmPlugin *p, char *threat, size_t threat_size) {
@@ -64,7 +56,7 @@ int probe_on_demand(AvmHost *host, const AvmPlugin *p, char *threat, size_t thre
                 return -EIO;
         (void) chmod(dir, 0755);
         snprintf(path, sizeof(path), "%s/eicar-%d-%" PRIu64 ".com", dir, (int) getpid(), now_usec(CLOCK_MONOTONIC));
-        fd = eicar_fd(path);
+        fd = eicar_fd(path, O_EXCL);
         if (fd < 0) {
                 avm_host_error(host, "cannot write the EICAR test file %s: %s", path, strerror(-fd));
                 return fd;

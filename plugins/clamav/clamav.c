@@ -949,33 +949,6 @@ static int clamav_uninstall(AvmHost *host) {
         return 0;
 }
 
-static int clamav_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
-        _cleanup_(closep) int fd = -EBADF;
-        ClamavVerdict verdict;
-        char sock[PATH_MAX];
-        int r;
-
-        *ret = (AvmScanResult){ 0 };
-        r = socket_path(host, sock, sizeof sock);
-        if (r < 0)
-                return r;
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-        if (fd < 0) {
-                r = -errno;
-                if (r == -EPERM || r == -EACCES)
-                        avm_host_error(host, "Cannot open %s to scan it: %s (is on-access prevention blocking it?)", path,
-                                       strerror(-r));
-                else
-                        avm_host_error(host, "Cannot open %s to scan it: %s", path, strerror(-r));
-                return r;
-        }
-        r = clamd_instream(host, sock, fd, &verdict, ret->threat, sizeof ret->threat);
-        if (r < 0)
-                return r;
-        ret->detected = verdict == CLAMAV_FOUND;
-        return 0;
-}
-
 /* The daemon's probe descriptor: clamd reads the content over INSTREAM, so
  * another product's on-access denial of open() does not matter. */
 static int clamav_scan_fd(AvmHost *host, int fd, AvmScanResult *ret) {
@@ -992,6 +965,21 @@ static int clamav_scan_fd(AvmHost *host, int fd, AvmScanResult *ret) {
                 return r;
         ret->detected = verdict == CLAMAV_FOUND;
         return 0;
+}
+
+static int clamav_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
+        _cleanup_(closep) int fd = -EBADF;
+        int r;
+
+        *ret = (AvmScanResult){ 0 };
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0) {
+                r = -errno;
+                avm_host_error(host, "Cannot open %s to scan it: %s%s", path, strerror(-r),
+                               r == -EPERM || r == -EACCES ? " (is on-access prevention blocking it?)" : "");
+                return r;
+        }
+        return clamav_scan_fd(host, fd, ret);
 }
 
 __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
