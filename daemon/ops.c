@@ -146,7 +146,7 @@ static void unblocked_roots(const ProbeSet *ps, char *buf, size_t size) {
         ScopeList l = { 0 };
 
         for (size_t i = 0; i < ps->n; i++)
-                if (ps->roots[i].result != 1)
+                if (ps->roots[i].result != 1 && ps->roots[i].result != PROBE_ABSENT)
                         (void) scope_list_add(&l, ps->roots[i].root);
         scope_list_join(&l, buf, size);
 }

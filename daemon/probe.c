@@ -121,6 +121,7 @@ void probe_set_open(ProbeSet *s, const ScopeList *roots) {
                 if (!mkdtemp(p->dir)) {
                         p->error = -errno;
                         p->dir[0] = '\0';
+                        continue;
                 }
         }
 }
@@ -128,19 +129,29 @@ void probe_set_open(ProbeSet *s, const ScopeList *roots) {
 void probe_set_run(ProbeSet *s) {
         for (size_t i = 0; i < s->n; i++) {
                 ProbeRoot *p = &s->roots[i];
+                struct stat st;
 
                 if (p->dir[0])
                         p->result = probe_in_dir(p->dir);
+                else if (stat(p->root, &st) < 0 && errno == ENOENT)
+                        /* Gone since preflight (a package removal deleted /opt
+                         * with the old product's files): nobody works there. */
+                        p->result = PROBE_ABSENT;
                 else
                         p->result = p->error < 0 ? p->error : -ENOENT;
         }
 }
 
 bool probe_set_all_blocked(const ProbeSet *s) {
-        for (size_t i = 0; i < s->n; i++)
-                if (s->roots[i].result != 1)
+        size_t blocked = 0;
+
+        for (size_t i = 0; i < s->n; i++) {
+                if (s->roots[i].result == 1)
+                        blocked++;
+                else if (s->roots[i].result != PROBE_ABSENT)
                         return false;
-        return s->n > 0;
+        }
+        return blocked > 0;
 }
 
 void probe_set_close(ProbeSet *s) {
@@ -154,6 +165,8 @@ void probe_set_close(ProbeSet *s) {
 const char *probe_result_string(int result) {
         if (result == 1)
                 return "blocked";
+        if (result == PROBE_ABSENT)
+                return "absent";
         if (result == 0)
                 return "readable";
         return "error";

@@ -20,11 +20,13 @@ int probe_on_access(const char *probe_dir);
  * The directories stay for repeated runs, so a product that learns about
  * new directories asynchronously (clamonacc's inotify-driven marks) is
  * given the time its verification allows. */
+#define PROBE_ABSENT 2 /* the root no longer exists: nothing to protect there */
+
 typedef struct ProbeRoot {
         char root[SCOPE_PATH_MAX];
         char dir[SCOPE_PATH_MAX + 32];
         int error;  /* mkdtemp failure */
-        int result; /* 1 blocked, 0 readable, -errno */
+        int result; /* 1 blocked, 0 readable, PROBE_ABSENT, -errno */
 } ProbeRoot;
 
 typedef struct ProbeSet {
