@@ -175,12 +175,15 @@ static int step_preflight(OpContext *c, Job *j, Product *from, Product *to) {
                 json_object_put(scope);
                 return r;
         }
-        c->scope = &roots;
         if (op_status(c, from, &st) >= 0 && !st.realtime)
                 op_event(c, "old-product-not-protecting", from->plugin->id, st.detail);
         else if (from->plugin->capabilities & AVM_CAP_ON_ACCESS) {
                 /* The "before" detection test: where does the old product block EICAR on access? */
-                int blocked = op_probe_scope(c, from, 2 * USEC_PER_SEC);
+                OpContext before = *c;
+                int blocked;
+
+                before.scope = &roots;
+                blocked = op_probe_scope(&before, from, 2 * USEC_PER_SEC);
                 op_event(c, blocked > 0 ? "probe-on-access-blocked" : "probe-on-access-missed", from->plugin->id, "before");
         }
         o = json_object_new_object();

@@ -253,12 +253,14 @@ static int scope_add(char (*list)[AVM_SCOPE_PATH_MAX], unsigned *n, const char *
 }
 
 int clamav_conf_scope(const char *text, size_t size, AvmScope *ret) {
-        const char *p = text, *end = text + size;
+        const char *p, *end;
         bool mount = false;
 
         *ret = (AvmScope){ 0 };
         if (!text)
                 return -EINVAL;
+        p = text;
+        end = text + size;
         while (p < end) {
                 const char *nl = memchr(p, '\n', (size_t) (end - p)), *le = nl ? nl : end, *v;
                 size_t len = (size_t) (le - p), vl;

@@ -49,13 +49,15 @@ static Section section_of(const char *name, size_t len) {
 }
 
 int kesl_parse_scope(const char *text, size_t size, AvmScope *ret) {
-        const char *p = text, *end = text + size;
+        const char *p, *end;
         Area a = { 0 };
         int r;
 
         *ret = (AvmScope){ 0 };
         if (!text)
                 return -EINVAL;
+        p = text;
+        end = text + size;
         while (p < end) {
                 const char *nl = memchr(p, '\n', (size_t) (end - p)), *le = nl ? nl : end, *eq;
                 size_t len = (size_t) (le - p);
