@@ -507,11 +507,14 @@ int engine_restore_first(Manager *m, Job *j) {
                         gap_file_remove();
                 return 0;
         }
-        if (!gap_windows_any_open(j->gaps))
+        /* Once the handover began, a restart (a crash, a reboot) may find no
+         * product protecting even without an open window: the products'
+         * services start on their own after a boot, and may not be up yet. */
+        if (!gap_windows_any_open(j->gaps) && !(j->handover_started && j->state != JOB_FINISHED))
                 return 0;
 
         log_event(AVM_MID_UNPROTECTED, LOG_WARNING, j->id,
-                  "Job %" PRIu64 ": a protection gap was open when the daemon stopped; restoring protection first.", j->id);
+                  "Job %" PRIu64 ": restarted inside a job; making sure some product protects before anything else.", j->id);
         job_timeline(j, "restore-first", step_to_string(j->step < _STEP_MAX ? j->step : STEP_REPORT), NULL);
         job_persist(j);
         r = worker_start(m->event, "restore", m->config->step_timeout_usec, steps_restore_child, j, on_worker_message,

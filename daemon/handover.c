@@ -261,13 +261,21 @@ int restore_protection(OpContext *c, Product *from, Product *to, bool prefer_new
         Product *first = prefer_new ? to : from, *second = prefer_new ? from : to;
         Gap now = { 0 };
 
-        op_event(c, "restore-begin", NULL, "an open protection gap was found at start-up");
+        op_event(c, "restore-begin", NULL, "start-up inside a job: making sure something protects");
         if (gap_boot_id(now.boot_id) < 0)
                 snprintf(now.boot_id, sizeof(now.boot_id), "unknown");
         now.start_mono = now_usec(CLOCK_MONOTONIC);
-        /* Whatever already protects and verifies ends the window at once. */
+        /* Whatever already protects and verifies ends any open window at once. */
         if ((is_protecting(c, from) && op_verify_protecting(c, from) >= 0) ||
-            (is_protecting(c, to) && op_verify_protecting(c, to) >= 0) || try_protect(c, first) >= 0) {
+            (is_protecting(c, to) && op_verify_protecting(c, to) >= 0)) {
+                gap_end(c, &now, NULL);
+                return 0;
+        }
+        /* Nothing protects (after a reboot the products' services may not be
+         * up yet): that is a window too, from now on at the latest. */
+        if (gap_begin(c, "start-up: nothing protecting", &now) < 0)
+                return -EIO;
+        if (try_protect(c, first) >= 0) {
                 gap_end(c, &now, NULL);
                 return 0;
         }
