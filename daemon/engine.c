@@ -22,12 +22,8 @@
 static void engine_next(Job *j);
 static void engine_rollback(Job *j, const char *result);
 
-static int job_persist_checked(Job *j) {
-        return state_save_job(j);
-}
-
 static void job_persist(Job *j) {
-        (void) job_persist_checked(j);
+        (void) state_save_job(j);
 }
 
 void engine_set_progress(Job *j, unsigned percent) {
@@ -135,7 +131,7 @@ static void on_gap_event(Job *j, const char *name, json_object *o) {
         j->gap_usec = gap_windows_total(j->gaps);
         m->gap_usec = j->gap_usec;
         json_object_array_add(j->timeline, json_object_get(o));
-        if (job_persist_checked(j) >= 0 && streq(name, "gap-end"))
+        if (state_save_job(j) >= 0 && streq(name, "gap-end"))
                 gap_file_remove(); /* only once job.json holds the closed window */
         if (streq(name, "gap-end"))
                 log_event(AVM_MID_HANDOVER, LOG_INFO, j->id,
@@ -176,6 +172,16 @@ static void on_worker_message(Worker *w, const char *key, const char *value, voi
         }
 }
 
+/* Preflight's scope report (DATA "scope_report"), kept for the report. */
+static void take_scope_report(Job *j, json_object *data) {
+        json_object *v;
+
+        if (!data || !json_object_object_get_ex(data, "scope_report", &v))
+                return;
+        json_object_put(j->scope_report);
+        j->scope_report = json_object_get(v);
+}
+
 static void apply_step_data(Job *j, json_object *data, bool *skipped) {
         json_object *v;
 
@@ -187,14 +193,10 @@ static void apply_step_data(Job *j, json_object *data, bool *skipped) {
                 j->installed_by_us = !json_object_get_boolean(v);
         if (j->step == STEP_PREFLIGHT && json_object_object_get_ex(data, "scope", &v)) {
                 ScopeList l;
-                json_object *info;
 
                 if (scope_list_from_json(v, &l) >= 0)
                         j->scope = l;
-                if (json_object_object_get_ex(data, "scope_report", &info)) {
-                        json_object_put(j->scope_report);
-                        j->scope_report = json_object_get(info);
-                }
+                take_scope_report(j, data);
         }
         if (j->step == STEP_HANDOVER && json_object_object_get_ex(data, "scope_after", &v) && j->scope_report)
                 json_object_object_add(j->scope_report, "after", json_object_get(v));
@@ -274,12 +276,9 @@ static void on_step_done(Worker *w, int error, const char *message, json_object 
                 return;
         }
         if (error < 0) {
-                json_object *v;
                 /* A refused preflight still tells what the scope was. */
-                if (s == STEP_PREFLIGHT && data && json_object_object_get_ex(data, "scope_report", &v)) {
-                        json_object_put(j->scope_report);
-                        j->scope_report = json_object_get(v);
-                }
+                if (s == STEP_PREFLIGHT)
+                        take_scope_report(j, data);
                 step_failed(j, s, error, message);
                 return;
         }
