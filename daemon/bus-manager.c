@@ -83,8 +83,8 @@ static int prop_products(sd_bus *bus, const char *path, const char *interface, c
 
         r = sd_bus_message_open_container(reply, 'a', "(sssbb)");
         for (size_t i = 0; r >= 0 && i < m->products.n; i++) {
-                Product *p = &m->products.items[i];
-                r = sd_bus_message_append(reply, "(sssbb)", p->plugin->id, p->plugin->product ? p->plugin->product : "",
+                ProductInfo *p = &m->products.items[i];
+                r = sd_bus_message_append(reply, "(sssbb)", p->id, p->name,
                                           p->version, p->installed, p->realtime);
         }
         if (r >= 0)
@@ -97,20 +97,20 @@ static int prop_products(sd_bus *bus, const char *path, const char *interface, c
 static int method_get_plan(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
-        Product *from = manager_discouraged(m), *to = manager_replacement(m, NULL);
+        ProductInfo *from = manager_discouraged(m), *to = manager_replacement(m, NULL);
         int r;
 
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(sss)");
         for (int s = 0; r >= 0 && from && to && s < _STEP_MAX; s++) {
-                const char *product = s == STEP_REMOVE                                ? from->plugin->id :
+                const char *product = s == STEP_REMOVE                                ? from->id :
                         s == STEP_PREFLIGHT || s == STEP_REPORT || s == STEP_HANDOVER ? "" :
-                                                                                        to->plugin->id;
+                                                                                        to->id;
                 char desc[256];
 
                 if (s == STEP_HANDOVER)
-                        snprintf(desc, sizeof(desc), "%s (%s → %s, %s)", step_description(s), from->plugin->id, to->plugin->id,
+                        snprintf(desc, sizeof(desc), "%s (%s → %s, %s)", step_description(s), from->id, to->id,
                                  manager_overlap_allowed(m, from, to) ? "overlapping, no gap" : "stop old first, measured gap");
                 else
                         snprintf(desc, sizeof(desc), "%s", step_description(s));
@@ -188,7 +188,7 @@ static void start_after_detect(Manager *m, void *userdata);
 static void start_authorized(sd_bus_message *msg, void *userdata, bool allowed, const sd_bus_error *error) {
         Call *c = userdata;
         Manager *m = c->manager;
-        Product *from, *to;
+        ProductInfo *from, *to;
         Job *j;
         char text[256];
         int r;

@@ -14,6 +14,7 @@
 #define CONFIG_MAX_FILE_SIZE (256u * 1024u)
 #define CONFIG_MAX_ENTRIES 4096u
 #define CONFIG_MAX_APPROVED 32u
+#define CONFIG_MAX_PASS_ENV 32u
 
 typedef struct ParseContext {
         AvmConfig *config;
@@ -61,6 +62,7 @@ AvmConfig *config_free(AvmConfig *c) {
                 return NULL;
         free(c->discouraged);
         strv_free(c->approved);
+        strv_free(c->pass_environment);
         free(c->maintenance_window);
         free(c->package_backend);
         free(c->manifest_url);
@@ -129,6 +131,52 @@ static int parse_approved(AvmConfig *c, const char *value, ParseContext *ctx) {
         return 0;
 }
 
+static bool env_name_valid(const char *s) {
+        if (!s[0] || strlen(s) > 64 || !(s[0] == '_' || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+                        return false;
+        return true;
+}
+
+/* PassEnvironment=: like systemd's, names of the daemon's variables handed on
+ * to the workers and the vendor tools they run; empty resets the list. */
+static int parse_pass_environment(AvmConfig *c, const char *value, ParseContext *ctx) {
+        _cleanup_free_ char *copy = strdup(value);
+        size_t n = 0;
+        char *save = NULL, **l;
+
+        for (n = 0; c->pass_environment && c->pass_environment[n]; n++)
+                ;
+        l = realloc(c->pass_environment, (n + CONFIG_MAX_PASS_ENV + 1) * sizeof(char *));
+        if (!copy || !l)
+                return -ENOMEM;
+        c->pass_environment = l;
+        if (!value[0]) {
+                for (size_t i = 0; i < n; i++)
+                        free(l[i]);
+                n = 0;
+        }
+        l[n] = NULL;
+        for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                if (!env_name_valid(w)) {
+                        snprintf(ctx->message, sizeof(ctx->message), "PassEnvironment=: invalid variable name '%.64s'", w);
+                        return -EINVAL;
+                }
+                if (n >= CONFIG_MAX_PASS_ENV) {
+                        snprintf(ctx->message, sizeof(ctx->message), "PassEnvironment=: more than %u variables",
+                                 CONFIG_MAX_PASS_ENV);
+                        return -E2BIG;
+                }
+                l[n] = strdup(w);
+                if (!l[n])
+                        return -ENOMEM;
+                l[++n] = NULL;
+        }
+        return 0;
+}
+
 static int parse_sec_key(const char *key, const char *value, uint64_t min, uint64_t *ret, ParseContext *ctx) {
         uint64_t u;
 
@@ -153,6 +201,8 @@ static int parse_manager_key(AvmConfig *c, const char *key, const char *value, P
         }
         if (streq(key, "Approved"))
                 return parse_approved(c, value, ctx);
+        if (streq(key, "PassEnvironment"))
+                return parse_pass_environment(c, value, ctx);
         if (streq(key, "AllowOverlap")) {
                 if (streq(value, "auto"))
                         c->allow_overlap = OVERLAP_AUTO;

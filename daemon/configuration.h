@@ -42,6 +42,7 @@ typedef struct AvmConfig {
         ScopeList protected_paths;   /* ProtectedPaths= */
         ScopeList protected_exclude; /* ProtectedPathsExclude= */
         bool protect_mounts;         /* ProtectMounts= */
+        char **pass_environment;     /* PassEnvironment=, NULL-terminated or NULL */
 
         ConfigEntry *entries;
         size_t n_entries;

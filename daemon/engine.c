@@ -13,7 +13,6 @@
 #include "paths.h"
 #include "report.h"
 #include "state.h"
-#include "steps.h"
 #include "util.h"
 
 #define MAX_STEP_ATTEMPTS 3
@@ -376,8 +375,8 @@ static void engine_next(Job *j) {
                 run_report_step(j);
                 return;
         }
-        r = worker_start(m->event, "step", m->config->step_timeout_usec, steps_run_child, j, on_worker_message, on_step_done, j,
-                         &j->worker);
+        r = worker_start(m->event, "step", m->config->step_timeout_usec, (const char *const[]){ "step", NULL }, on_worker_message,
+                         on_step_done, j, &j->worker);
         if (r < 0)
                 step_failed(j, s, r, "cannot start a worker process");
 }
@@ -428,7 +427,7 @@ static void engine_rollback(Job *j, const char *result) {
         job_persist(j);
         set_status(j, "Rolling back to a protected state.");
         manager_changed(m);
-        r = worker_start(m->event, "step", m->config->step_timeout_usec, steps_rollback_child, j, on_worker_message,
+        r = worker_start(m->event, "step", m->config->step_timeout_usec, (const char *const[]){ "rollback", NULL }, on_worker_message,
                          on_rollback_done, j, &j->worker);
         if (r < 0) {
                 record_error(j, "cannot start the rollback worker");
@@ -436,15 +435,15 @@ static void engine_rollback(Job *j, const char *result) {
         }
 }
 
-int engine_start(Manager *m, Product *from, Product *to, bool force, bool dry_run, Job **ret) {
+int engine_start(Manager *m, ProductInfo *from, ProductInfo *to, bool force, bool dry_run, Job **ret) {
         Job *j;
         int r;
 
         j = job_new(m, m->last_job_id + 1);
         if (!j)
                 return -ENOMEM;
-        snprintf(j->from, sizeof(j->from), "%s", from->plugin->id);
-        snprintf(j->to, sizeof(j->to), "%s", to->plugin->id);
+        snprintf(j->from, sizeof(j->from), "%s", from->id);
+        snprintf(j->to, sizeof(j->to), "%s", to->id);
         j->force = force;
         j->dry_run = dry_run;
         j->overlap = manager_overlap_allowed(m, from, to);
@@ -516,7 +515,7 @@ int engine_restore_first(Manager *m, Job *j) {
                   "Job %" PRIu64 ": restarted inside a job; making sure some product protects before anything else.", j->id);
         job_timeline(j, "restore-first", step_to_string(j->step < _STEP_MAX ? j->step : STEP_REPORT), NULL);
         job_persist(j);
-        r = worker_start(m->event, "restore", m->config->step_timeout_usec, steps_restore_child, j, on_worker_message,
+        r = worker_start(m->event, "step", m->config->step_timeout_usec, (const char *const[]){ "restore", NULL }, on_worker_message,
                          on_restore_done, j, &j->worker);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the restore worker: %m");

@@ -9,7 +9,7 @@
  * job before and after each, rolls back on failure, and finishes every job
  * with JobRemoved. */
 
-int engine_start(Manager *m, Product *from, Product *to, bool force, bool dry_run, Job **ret);
+int engine_start(Manager *m, ProductInfo *from, ProductInfo *to, bool force, bool dry_run, Job **ret);
 /* Continues a job loaded from job.json after a restart. */
 /* At start-up, before detection and the bus name: if job.json or gap.json
  * shows an open protection gap, makes some product protect (a restore

@@ -18,7 +18,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ops.h"
+typedef struct OpContext OpContext;
+
+#define GAP_FILE "gap.json"
 
 typedef struct GapSplit {
         uint64_t old_stopping_usec; /* the old product's stop command */

@@ -6,7 +6,7 @@
 #include "handover.h"
 #include "log.h"
 #include "util.h"
-#include "worker.h"
+#include "worker-proto.h"
 
 static void send_result(OpContext *c, const char *order, uint64_t gap, const char *protected_by, bool restored) {
         json_object *o = json_object_new_object();

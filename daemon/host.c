@@ -14,7 +14,7 @@
 #include "log.h"
 #include "paths.h"
 #include "util.h"
-#include "worker.h"
+#include "worker-proto.h"
 
 #define RUN_MAX_ENV 256
 

@@ -60,7 +60,7 @@ Job *job_new(Manager *m, uint64_t id) {
 Job *job_free(Job *j) {
         if (!j)
                 return NULL;
-        worker_free(j->worker);
+        /* j->worker belongs to the engine, which frees it first. */
         if (j->inhibit_fd >= 0)
                 close(j->inhibit_fd);
         sd_bus_slot_unref(j->slot);

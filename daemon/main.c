@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus.h"
+#include "config.h"
 #include "engine.h"
 #include "log.h"
 #include "manager.h"

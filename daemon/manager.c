@@ -9,7 +9,7 @@
 #include "log.h"
 #include "manager.h"
 #include "monitor.h"
-#include "ops.h"
+#include "worker.h"
 #include "paths.h"
 #include "state.h"
 #include "util.h"
@@ -36,6 +36,8 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        if (m->job)
+                m->job->worker = worker_free(m->job->worker);
         job_free(m->job);
         worker_free(m->detect_worker);
         worker_free(m->monitor_worker);
@@ -44,7 +46,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->emit_defer);
         sd_event_source_disable_unref(m->emit_timer);
         sd_event_source_disable_unref(m->exit_timer);
-        plugins_unload(&m->products);
+        products_done(&m->products);
         config_free(m->config);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -52,32 +54,32 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
-Product *manager_discouraged(Manager *m) {
-        Product *p = plugins_find(&m->products, m->config->discouraged);
+ProductInfo *manager_discouraged(Manager *m) {
+        ProductInfo *p = products_find(&m->products, m->config->discouraged);
         return p && p->installed ? p : NULL;
 }
 
-Product *manager_replacement(Manager *m, const char *preferred) {
+ProductInfo *manager_replacement(Manager *m, const char *preferred) {
         if (preferred) {
-                Product *p = plugins_find(&m->products, preferred);
+                ProductInfo *p = products_find(&m->products, preferred);
                 bool approved = false;
 
                 for (char **a = m->config->approved; a && *a; a++)
                         approved = approved || streq(*a, preferred);
                 if (!p || !approved)
                         return NULL;
-                return p->installed || (p->plugin->capabilities & AVM_CAP_INSTALL) ? p : NULL;
+                return p->installed || (p->capabilities & AVM_CAP_INSTALL) ? p : NULL;
         }
         /* First approved product that is installed or can be installed. */
         for (char **a = m->config->approved; a && *a; a++) {
-                Product *p = plugins_find(&m->products, *a);
-                if (p && (p->installed || (p->plugin->capabilities & AVM_CAP_INSTALL)))
+                ProductInfo *p = products_find(&m->products, *a);
+                if (p && (p->installed || (p->capabilities & AVM_CAP_INSTALL)))
                         return p;
         }
         return NULL;
 }
 
-bool manager_overlap_allowed(Manager *m, Product *from, Product *to) {
+bool manager_overlap_allowed(Manager *m, ProductInfo *from, ProductInfo *to) {
         switch (m->config->allow_overlap) {
         case OVERLAP_YES:
                 return true;
@@ -85,8 +87,8 @@ bool manager_overlap_allowed(Manager *m, Product *from, Product *to) {
                 return false;
         default:
                 /* Two blocking fanotify scanners can deadlock each other. */
-                return !((from->plugin->capabilities & AVM_CAP_BLOCKING_FANOTIFY) &&
-                         (to->plugin->capabilities & AVM_CAP_BLOCKING_FANOTIFY));
+                return !((from->capabilities & AVM_CAP_BLOCKING_FANOTIFY) &&
+                         (to->capabilities & AVM_CAP_BLOCKING_FANOTIFY));
         }
 }
 
@@ -95,6 +97,8 @@ const char *manager_state(Manager *m) {
 
         if (job_active(j))
                 return j->state == JOB_PAUSED ? "paused" : "running";
+        if (!m->detected)
+                return "detecting";
         if (m->last_result[0]) {
                 if (streq(m->last_result, "completed"))
                         return manager_discouraged(m) ? "pending" : "completed";
@@ -109,7 +113,7 @@ const char *manager_state(Manager *m) {
 
 void manager_snapshot(Manager *m, PropertySnapshot *s) {
         Job *j = m->job;
-        Product *d = plugins_find(&m->products, m->config->discouraged), *r = manager_replacement(m, NULL);
+        ProductInfo *d = products_find(&m->products, m->config->discouraged), *r = manager_replacement(m, NULL);
         size_t n = 0;
 
         *s = (PropertySnapshot){};
@@ -121,14 +125,14 @@ void manager_snapshot(Manager *m, PropertySnapshot *s) {
         s->protected_ = m->protected_;
         s->gap_usec = m->gap_usec;
         for (size_t i = 0; i < m->products.n && n < sizeof(s->products); i++) {
-                Product *p = &m->products.items[i];
-                int k = snprintf(s->products + n, sizeof(s->products) - n, "%s|%s|%d|%d;", p->plugin->id, p->version,
+                ProductInfo *p = &m->products.items[i];
+                int k = snprintf(s->products + n, sizeof(s->products) - n, "%s|%s|%d|%d;", p->id, p->version,
                                  p->installed, p->realtime);
                 if (k > 0)
                         n += (size_t) k;
         }
-        snprintf(s->discouraged, sizeof(s->discouraged), "%s", d ? d->plugin->id : "");
-        snprintf(s->replacement, sizeof(s->replacement), "%s", r ? r->plugin->id : "");
+        snprintf(s->discouraged, sizeof(s->discouraged), "%s", d ? d->id : "");
+        snprintf(s->replacement, sizeof(s->replacement), "%s", r ? r->id : "");
         snprintf(s->job, sizeof(s->job), "%s", j ? j->path : "/");
         snprintf(s->last_error, sizeof(s->last_error), "%s", m->last_error);
         s->scheduled_at = m->scheduled_at;
@@ -265,34 +269,6 @@ static void load_saved(Manager *m) {
 
 /* ---- detection ---- */
 
-static int detect_child(int fd, void *userdata) {
-        Manager *m = userdata;
-        OpContext c = { .fd = fd, .step = "detect" };
-        json_object *o = json_object_new_object();
-
-        for (size_t i = 0; i < m->products.n; i++) {
-                Product *p = &m->products.items[i];
-                json_object *e = json_object_new_object();
-                AvmDetection d;
-                AvmStatus st = {};
-
-                if (op_detect(&c, p, &d) < 0) {
-                        json_object_put(e);
-                        continue;
-                }
-                if (d.installed)
-                        (void) op_status(&c, p, &st);
-                json_object_object_add(e, "installed", json_object_new_boolean(d.installed));
-                json_object_object_add(e, "version", json_object_new_string(d.version));
-                json_object_object_add(e, "realtime", json_object_new_boolean(d.installed && st.realtime));
-                json_object_object_add(e, "healthy", json_object_new_boolean(st.healthy));
-                json_object_object_add(o, p->plugin->id, e);
-        }
-        worker_send_json(fd, "DATA", o);
-        json_object_put(o);
-        return 0;
-}
-
 static int on_redetect(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
@@ -328,31 +304,36 @@ static void notify_waiters(Manager *m) {
                 m->detect_waiters[i].cb(m, m->detect_waiters[i].userdata);
 }
 
+/* Once per start: say which configured products no plugin provides. */
+static void warn_unprovided(Manager *m) {
+        if (m->products.n == 0)
+                log_warning("No product plugin was loaded (avmigrate-worker detect shows why).");
+        if (m->config->discouraged && !products_find(&m->products, m->config->discouraged))
+                log_warning("Discouraged=%s: no plugin provides it.", m->config->discouraged);
+        for (char **a = m->config->approved; a && *a; a++)
+                if (!products_find(&m->products, *a))
+                        log_notice("Approved=%s: no plugin provides it; skipped.", *a);
+}
+
 static void on_detect_done(Worker *w, int error, const char *message, json_object *data, void *userdata) {
         Manager *m = userdata;
-        bool any = false;
+        bool any = false, first = !m->detected;
 
         m->detect_worker = worker_free(m->detect_worker);
         log_debug("Detection finished: %s", data ? json_object_to_json_string(data) : strerror(error < 0 ? -error : 0));
-        if (error < 0 || !data) {
+        m->detected = true;
+        if (error >= 0 && products_from_detection(&m->products, data) < 0)
+                error = -EBADMSG;
+        if (error < 0) {
                 log_warning("Product detection failed: %s", message ? message : strerror(-error));
+                manager_changed(m);
                 notify_waiters(m);
                 return;
         }
-        for (size_t i = 0; i < m->products.n; i++) {
-                Product *p = &m->products.items[i];
-                json_object *e, *v;
-
-                if (!json_object_object_get_ex(data, p->plugin->id, &e))
-                        continue;
-                p->detected = true;
-                p->installed = json_object_object_get_ex(e, "installed", &v) && json_object_get_boolean(v);
-                p->realtime = json_object_object_get_ex(e, "realtime", &v) && json_object_get_boolean(v);
-                p->healthy = json_object_object_get_ex(e, "healthy", &v) && json_object_get_boolean(v);
-                snprintf(p->version, sizeof(p->version), "%s",
-                         json_object_object_get_ex(e, "version", &v) ? json_object_get_string(v) : "");
-                any = any || p->realtime;
-        }
+        if (first)
+                warn_unprovided(m);
+        for (size_t i = 0; i < m->products.n; i++)
+                any = any || m->products.items[i].realtime;
         m->protected_ = any;
         manager_changed(m);
         notify_waiters(m);
@@ -364,7 +345,8 @@ void manager_detect(Manager *m) {
 
         if (m->detect_worker)
                 return;
-        r = worker_start(m->event, "detect", DETECT_TIMEOUT_USEC, detect_child, m, NULL, on_detect_done, m, &m->detect_worker);
+        r = worker_start(m->event, "detect", DETECT_TIMEOUT_USEC, (const char *const[]){ "detect", NULL }, NULL, on_detect_done, m,
+                         &m->detect_worker);
         if (r < 0)
                 log_warning_errno(r, "Cannot start product detection: %m");
 }
@@ -381,22 +363,6 @@ int manager_detect_then(Manager *m, void (*cb)(Manager *m, void *userdata), void
         return 0;
 }
 
-static int setup_plugins(Manager *m) {
-        int r;
-
-        r = plugins_load(plugin_dir(), m->config, &m->products);
-        if (r < 0)
-                return r;
-        if (m->products.n == 0)
-                log_warning("No product plugins loaded from %s.", plugin_dir());
-        if (m->config->discouraged && !plugins_find(&m->products, m->config->discouraged))
-                log_warning("Discouraged=%s: no plugin provides it.", m->config->discouraged);
-        for (char **a = m->config->approved; a && *a; a++)
-                if (!plugins_find(&m->products, *a))
-                        log_notice("Approved=%s: no plugin provides it; skipped.", *a);
-        return 0;
-}
-
 int manager_startup(Manager *m) {
         char error[1024] = "", corrupt[PATH_MAX];
         Job *j = NULL;
@@ -409,10 +375,10 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot create state directory %s: %m", state_dir());
 
-        worker_kill_stale();
-        r = setup_plugins(m);
+        r = worker_set_environment(m->config->pass_environment);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Cannot prepare the workers' environment: %m");
+        worker_kill_stale();
         load_saved(m);
         if (history_last_id() > m->last_job_id)
                 m->last_job_id = history_last_id();
@@ -424,15 +390,9 @@ int manager_startup(Manager *m) {
          * desktop bare until this returns. */
         (void) engine_restore_first(m, j);
 
-        /* Know the products before answering anyone. */
+        /* Detection runs once the bus name is ours (State "detecting"
+         * meanwhile): a slow vendor tool must not delay the API. */
         manager_detect(m);
-        while (m->detect_worker) {
-                r = sd_event_run(m->event, UINT64_MAX);
-                if (r < 0) {
-                        job_free(j);
-                        return log_error_errno(r, "Event loop failed during detection: %m");
-                }
-        }
 
         if (corrupt[0]) {
                 snprintf(m->last_error, sizeof(m->last_error),

@@ -6,7 +6,7 @@
 
 #include "configuration.h"
 #include "job.h"
-#include "plugin-loader.h"
+#include "products.h"
 
 typedef struct PropertySnapshot {
         char state[24];
@@ -27,7 +27,8 @@ struct Manager {
         sd_event *event;
         sd_bus *bus;
         AvmConfig *config;
-        ProductSet products;
+        ProductList products;
+        bool detected; /* the first detection finished */
 
         Job *job; /* running, or the last finished one while it stays on the bus */
         char last_result[24];
@@ -61,9 +62,9 @@ Manager *manager_free(Manager *m);
 int manager_startup(Manager *m);
 
 /* The product the policy would migrate from / to now, or NULL. */
-Product *manager_discouraged(Manager *m);
-Product *manager_replacement(Manager *m, const char *preferred);
-bool manager_overlap_allowed(Manager *m, Product *from, Product *to);
+ProductInfo *manager_discouraged(Manager *m);
+ProductInfo *manager_replacement(Manager *m, const char *preferred);
+bool manager_overlap_allowed(Manager *m, ProductInfo *from, ProductInfo *to);
 
 /* Schedules a comparison of all properties against what was last emitted. */
 void manager_changed(Manager *m);

@@ -3,41 +3,13 @@
 
 #include "log.h"
 #include "monitor.h"
-#include "ops.h"
 #include "report.h"
 #include "util.h"
 
 #define MONITOR_MAX_SAMPLES 5000
 #define MONITOR_TIMEOUT_USEC (60 * USEC_PER_SEC)
-
-static int sample_child(int fd, void *userdata) {
-        Manager *m = userdata;
-        OpContext c = { .fd = fd, .step = "monitor" };
-        json_object *o = json_object_new_object(), *products = json_object_new_object();
-        bool any = false;
-
-        json_object_object_add(o, "t", json_object_new_int64((int64_t) now_usec(CLOCK_REALTIME)));
-        json_object_object_add(o, "mono_start", json_object_new_int64((int64_t) now_usec(CLOCK_MONOTONIC)));
-        for (size_t i = 0; i < m->products.n; i++) {
-                Product *p = &m->products.items[i];
-                AvmStatus st;
-                bool relevant = p->installed ||
-                        (m->job && (streq(m->job->from, p->plugin->id) || streq(m->job->to, p->plugin->id)));
-
-                if (!relevant)
-                        continue;
-                if (op_status(&c, p, &st) < 0)
-                        st.realtime = false;
-                json_object_object_add(products, p->plugin->id, json_object_new_boolean(st.realtime));
-                any = any || st.realtime;
-        }
-        json_object_object_add(o, "mono_end", json_object_new_int64((int64_t) now_usec(CLOCK_MONOTONIC)));
-        json_object_object_add(o, "protected", json_object_new_boolean(any));
-        json_object_object_add(o, "products", products);
-        worker_send_json(fd, "DATA", o);
-        json_object_put(o);
-        return 0;
-}
+/* avmigrate-worker takes at most 16 arguments */
+#define MONITOR_MAX_PRODUCTS 12
 
 static void schedule(Manager *m);
 
@@ -69,13 +41,33 @@ static void on_sample(Worker *w, int error, const char *message, json_object *da
                 schedule(m);
 }
 
+/* Samples the installed products and the job's two (avmigrate-worker sample). */
+static int start_sample(Manager *m) {
+        const char *args[MONITOR_MAX_PRODUCTS + 2];
+        size_t n = 0;
+
+        args[n++] = "sample";
+        for (size_t i = 0; i < m->products.n && n < MONITOR_MAX_PRODUCTS + 1; i++) {
+                ProductInfo *p = &m->products.items[i];
+
+                if (p->installed || (m->job && (streq(m->job->from, p->id) || streq(m->job->to, p->id))))
+                        args[n++] = p->id;
+        }
+        if (m->job && !products_find(&m->products, m->job->from) && n < MONITOR_MAX_PRODUCTS + 1)
+                args[n++] = m->job->from;
+        if (m->job && !products_find(&m->products, m->job->to) && n < MONITOR_MAX_PRODUCTS + 1)
+                args[n++] = m->job->to;
+        args[n] = NULL;
+        return worker_start(m->event, "monitor", MONITOR_TIMEOUT_USEC, args, NULL, on_sample, m, &m->monitor_worker);
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         int r;
 
         if (m->monitor_worker || !job_active(m->job))
                 return 0;
-        r = worker_start(m->event, "monitor", MONITOR_TIMEOUT_USEC, sample_child, m, NULL, on_sample, m, &m->monitor_worker);
+        r = start_sample(m);
         if (r < 0) {
                 log_warning_errno(r, "Cannot start the continuity monitor: %m");
                 schedule(m);

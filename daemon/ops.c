@@ -6,7 +6,7 @@
 #include "ops.h"
 #include "probe.h"
 #include "util.h"
-#include "worker.h"
+#include "worker-proto.h"
 
 static bool error_sent;
 

@@ -146,6 +146,32 @@ int plugins_load(const char *dir, const AvmConfig *config, ProductSet *ret) {
         return 0;
 }
 
+int plugins_load_ids(const char *dir, const AvmConfig *config, const char *const *ids, ProductSet *ret) {
+        ProductSet set = {};
+        int r;
+
+        r = check_dir(dir);
+        if (r < 0)
+                return r;
+        set.items = calloc(MAX_PLUGINS, sizeof(Product));
+        if (!set.items)
+                return -ENOMEM;
+        for (size_t i = 0; ids && ids[i]; i++) {
+                char path[PATH_MAX];
+
+                if (!string_is_safe_id(ids[i]) || plugins_find(&set, ids[i]))
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s.so", dir, ids[i]);
+                if (load_one(path, config, &set) >= 0 && !streq(set.items[set.n - 1].plugin->id, ids[i])) {
+                        log_error("Refusing plugin %s: it provides '%s', not '%s'.", path, set.items[set.n - 1].plugin->id,
+                                  ids[i]);
+                        dlclose(set.items[--set.n].dl);
+                }
+        }
+        *ret = set;
+        return 0;
+}
+
 void plugins_unload(ProductSet *set) {
         for (size_t i = 0; i < set->n; i++) {
                 free(set->items[i].host.state_dir);

@@ -24,7 +24,14 @@ typedef struct ProductSet {
 /* Loads every *.so of dir. Unsafe or mismatched files are refused with a log
  * line saying why and skipped; the rest still load. */
 int plugins_load(const char *dir, const AvmConfig *config, ProductSet *ret);
+/* Loads only <dir>/<id>.so for each id (a plugin's file is named after its
+ * id): a worker loads just the products its job involves. Missing or refused
+ * plugins are logged and left out. */
+int plugins_load_ids(const char *dir, const AvmConfig *config, const char *const *ids, ProductSet *ret);
 void plugins_unload(ProductSet *set);
+static inline void plugins_unloadp(ProductSet *set) {
+        plugins_unload(set);
+}
 Product *plugins_find(ProductSet *set, const char *id);
 /* Checks one file the way the loader does; returns 0 or -errno with why. */
 int plugin_check_file(const char *path, char *why, size_t why_size);

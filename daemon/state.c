@@ -252,13 +252,71 @@ static int move_aside(const char *path, char *ret, size_t size) {
         return 0;
 }
 
-int state_load_job(Manager *m, Job **ret, char *corrupt_path, size_t corrupt_size) {
-        char path[PATH_MAX], why[256] = "";
+/* Reads and parses path into a new Job: 1 and *ret, 0 if there is no file,
+ * -EBADMSG with why set if it is corrupt, other -errno if unreadable. */
+static int read_job(const char *path, Manager *m, Job **ret, char *why, size_t why_size) {
         _cleanup_free_ char *data = NULL;
-        json_object *o;
+        json_object *o = NULL;
         struct json_tokener *tok;
         Job *j;
         size_t size;
+        int r;
+
+        *ret = NULL;
+        why[0] = 0;
+        r = read_file_bounded(path, JOB_FILE_MAX, &data, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r == -EFBIG) {
+                snprintf(why, why_size, "larger than %u bytes", JOB_FILE_MAX);
+                return -EBADMSG;
+        }
+        if (r < 0)
+                return r;
+        tok = json_tokener_new_ex(64);
+        if (!tok)
+                return -ENOMEM;
+        o = json_tokener_parse_ex(tok, data, (int) size);
+        if (!o || json_tokener_get_error(tok) != json_tokener_success || (size_t) json_tokener_get_parse_end(tok) != size)
+                snprintf(why, why_size, "not valid JSON (%s)", json_tokener_error_desc(json_tokener_get_error(tok)));
+        json_tokener_free(tok);
+        if (why[0]) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        j = job_new(m, 1);
+        if (!j) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        r = job_from_json(j, o, why, why_size);
+        json_object_put(o);
+        if (r < 0 || why[0]) {
+                if (!why[0])
+                        snprintf(why, why_size, "%s", strerror(-r));
+                job_free(j);
+                return -EBADMSG;
+        }
+        *ret = j;
+        return 1;
+}
+
+int state_read_job(const char *path, Job **ret, char *why, size_t why_size) {
+        char def[PATH_MAX];
+        int r;
+
+        if (!path) {
+                r = state_path(def, sizeof(def), JOB_FILE);
+                if (r < 0)
+                        return r;
+                path = def;
+        }
+        r = read_job(path, NULL, ret, why, why_size);
+        return r == 0 ? -ENOENT : r < 0 ? r : 0;
+}
+
+int state_load_job(Manager *m, Job **ret, char *corrupt_path, size_t corrupt_size) {
+        char path[PATH_MAX], why[256] = "";
         int r;
 
         *ret = NULL;
@@ -266,41 +324,14 @@ int state_load_job(Manager *m, Job **ret, char *corrupt_path, size_t corrupt_siz
         r = state_path(path, sizeof(path), JOB_FILE);
         if (r < 0)
                 return r;
-        r = read_file_bounded(path, JOB_FILE_MAX, &data, &size);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0 && r != -EFBIG)
-                return log_error_errno(r, "Failed to read %s: %m", path);
-
-        o = NULL;
-        if (r == -EFBIG)
-                snprintf(why, sizeof(why), "larger than %u bytes", JOB_FILE_MAX);
-        else {
-                tok = json_tokener_new_ex(64);
-                if (!tok)
-                        return -ENOMEM;
-                o = json_tokener_parse_ex(tok, data, (int) size);
-                if (!o || json_tokener_get_error(tok) != json_tokener_success || (size_t) json_tokener_get_parse_end(tok) != size)
-                        snprintf(why, sizeof(why), "not valid JSON (%s)", json_tokener_error_desc(json_tokener_get_error(tok)));
-                json_tokener_free(tok);
-        }
-
-        j = job_new(m, 1);
-        if (!j) {
-                json_object_put(o);
-                return -ENOMEM;
-        }
-        if (!why[0])
-                (void) job_from_json(j, o, why, sizeof(why));
-        json_object_put(o);
-
-        if (why[0]) {
-                job_free(j);
+        r = read_job(path, m, ret, why, sizeof(why));
+        if (r == -EBADMSG) {
                 r = move_aside(path, corrupt_path, corrupt_size);
                 log_event(AVM_MID_STATE_CORRUPT, LOG_ERR, 0, "State file %s is corrupt (%s); moved aside to %s.", path, why,
                           r < 0 ? "(failed)" : corrupt_path);
                 return 0;
         }
-        *ret = j;
+        if (r < 0)
+                return log_error_errno(r, "Failed to read %s: %m", path);
         return 0;
 }

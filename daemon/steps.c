@@ -9,7 +9,8 @@
 #include "gap.h"
 #include "handover.h"
 #include "log.h"
-#include "manager.h"
+#include "configuration.h"
+#include "plugin-loader.h"
 #include "paths.h"
 #include "probe.h"
 #include "steps.h"
@@ -91,12 +92,12 @@ static void read_scope(OpContext *c, Product *p, AvmScope *ret) {
 /* The machine's scope, what the old product covered of it, and whether the
  * replacement can cover that: refused (-EXDEV, NotEligible) before anything
  * changes when it cannot. ret_roots: what the replacement will protect. */
-static int preflight_scope(OpContext *c, Manager *m, Product *from, Product *to, json_object *report, ScopeList *ret_roots) {
+static int preflight_scope(OpContext *c, const AvmConfig *cfg, Product *from, Product *to, json_object *report, ScopeList *ret_roots) {
         ScopeList roots, absent, required, cannot = { 0 }, coverable = { 0 }, uncovered_required = { 0 };
         char list[1024], why[600] = "";
         AvmScope old;
 
-        scope_resolve(&m->config->protected_paths, &m->config->protected_exclude, m->config->protect_mounts, &roots, &absent);
+        scope_resolve(&cfg->protected_paths, &cfg->protected_exclude, cfg->protect_mounts, &roots, &absent);
         read_scope(c, from, &old);
         scope_required(&roots, &old, &required);
         for (size_t i = 0; i < roots.n; i++) {
@@ -120,7 +121,7 @@ static int preflight_scope(OpContext *c, Manager *m, Product *from, Product *to,
 
         json_object_object_add(report, "paths", scope_list_to_json(&roots));
         json_object_object_add(report, "absent", scope_list_to_json(&absent));
-        json_object_object_add(report, "excluded", scope_list_to_json(&m->config->protected_exclude));
+        json_object_object_add(report, "excluded", scope_list_to_json(&cfg->protected_exclude));
         json_object_object_add(report, "before", scope_avm_to_json(&old));
         json_object_object_add(report, "required", scope_list_to_json(&required));
         json_object_object_add(report, "not_coverable", scope_list_to_json(&cannot));
@@ -143,8 +144,7 @@ static int preflight_scope(OpContext *c, Manager *m, Product *from, Product *to,
         return 0;
 }
 
-static int step_preflight(OpContext *c, Job *j, Product *from, Product *to) {
-        Manager *m = j->manager;
+static int step_preflight(OpContext *c, const AvmConfig *cfg, Product *from, Product *to) {
         AvmDetection df, dt;
         AvmStatus st;
         json_object *o, *scope;
@@ -161,16 +161,16 @@ static int step_preflight(OpContext *c, Job *j, Product *from, Product *to) {
                 return r;
         if (!dt.installed && !(to->plugin->capabilities & AVM_CAP_INSTALL))
                 return op_fail(c, -EOPNOTSUPP, "%s is not installed and cannot be installed by avmigrate", to->plugin->id);
-        r = check_disk_space(c, m->config->min_disk_space_mb);
+        r = check_disk_space(c, cfg->min_disk_space_mb);
         if (r < 0)
                 return r;
-        if (m->config->require_ac_power) {
+        if (cfg->require_ac_power) {
                 r = check_ac_power(c);
                 if (r < 0)
                         return r;
         }
         scope = json_object_new_object();
-        r = preflight_scope(c, m, from, to, scope, &roots);
+        r = preflight_scope(c, cfg, from, to, scope, &roots);
         if (r < 0) {
                 json_object_put(scope);
                 return r;
@@ -467,8 +467,7 @@ static void set_excluded(const char **out, const AvmConfig *cfg, const AvmPlugin
         out[n] = NULL;
 }
 
-static void set_host_scope(Job *j, Product *from, Product *to) {
-        const AvmConfig *cfg = j->manager->config;
+static void set_host_scope(Job *j, const AvmConfig *cfg, Product *from, Product *to) {
 
         if (j->scope.n == 0 && j->step > STEP_PREFLIGHT) {
                 ScopeList absent; /* a job from before scopes were recorded */
@@ -485,20 +484,31 @@ static void set_host_scope(Job *j, Product *from, Product *to) {
         to->host.excluded_paths = excluded_to;
 }
 
-int steps_run_child(int fd, void *userdata) {
-        Job *j = userdata;
-        Manager *m = j->manager;
-        Product *from = plugins_find(&m->products, j->from), *to = plugins_find(&m->products, j->to);
-        OpContext c = { .fd = fd, .step = step_to_string(j->step), .verify_timeout_usec = m->config->verify_timeout_usec };
+/* The job's two products, with the scope set for them. */
+static int job_products(OpContext *c, Job *j, const AvmConfig *cfg, ProductSet *products, Product **ret_from,
+                        Product **ret_to) {
+        Product *from = plugins_find(products, j->from), *to = plugins_find(products, j->to);
 
         if (!from || !to)
-                return op_fail(&c, -ENOENT, "plugin %s is not loaded", from ? j->to : j->from);
-        set_host_scope(j, from, to);
-        c.scope = &j->scope;
+                return op_fail(c, -ENOENT, "plugin %s is not loaded", from ? j->to : j->from);
+        set_host_scope(j, cfg, from, to);
+        c->scope = &j->scope;
+        *ret_from = from;
+        *ret_to = to;
+        return 0;
+}
 
+int steps_run(int fd, Job *j, const AvmConfig *cfg, ProductSet *products) {
+        OpContext c = { .fd = fd, .step = step_to_string(j->step), .verify_timeout_usec = cfg->verify_timeout_usec };
+        Product *from, *to;
+        int r;
+
+        r = job_products(&c, j, cfg, products, &from, &to);
+        if (r < 0)
+                return r;
         switch (j->step) {
         case STEP_PREFLIGHT:
-                return step_preflight(&c, j, from, to);
+                return step_preflight(&c, cfg, from, to);
         case STEP_FETCH:
                 return step_fetch(&c, j, to);
         case STEP_INSTALL:
@@ -516,28 +526,24 @@ int steps_run_child(int fd, void *userdata) {
         }
 }
 
-int steps_rollback_child(int fd, void *userdata) {
-        Job *j = userdata;
-        Manager *m = j->manager;
-        Product *from = plugins_find(&m->products, j->from), *to = plugins_find(&m->products, j->to);
-        OpContext c = { .fd = fd, .step = "rollback", .verify_timeout_usec = m->config->verify_timeout_usec };
+int steps_rollback(int fd, Job *j, const AvmConfig *cfg, ProductSet *products) {
+        OpContext c = { .fd = fd, .step = "rollback", .verify_timeout_usec = cfg->verify_timeout_usec };
+        Product *from, *to;
+        int r;
 
-        if (!from || !to)
-                return op_fail(&c, -ENOENT, "plugin %s is not loaded", from ? j->to : j->from);
-        set_host_scope(j, from, to);
-        c.scope = &j->scope;
+        r = job_products(&c, j, cfg, products, &from, &to);
+        if (r < 0)
+                return r;
         return rollback_run(&c, from, to, j->overlap, j->installed_by_us);
 }
 
-int steps_restore_child(int fd, void *userdata) {
-        Job *j = userdata;
-        Manager *m = j->manager;
-        Product *from = plugins_find(&m->products, j->from), *to = plugins_find(&m->products, j->to);
-        OpContext c = { .fd = fd, .step = "restore", .verify_timeout_usec = m->config->verify_timeout_usec };
+int steps_restore(int fd, Job *j, const AvmConfig *cfg, ProductSet *products) {
+        OpContext c = { .fd = fd, .step = "restore", .verify_timeout_usec = cfg->verify_timeout_usec };
+        Product *from, *to;
+        int r;
 
-        if (!from || !to)
-                return op_fail(&c, -ENOENT, "plugin %s is not loaded", from ? j->to : j->from);
-        set_host_scope(j, from, to);
-        c.scope = &j->scope;
+        r = job_products(&c, j, cfg, products, &from, &to);
+        if (r < 0)
+                return r;
         return restore_protection(&c, from, to, j->step > STEP_HANDOVER);
 }

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "configuration.h"
 #include "job.h"
+#include "plugin-loader.h"
 
-/* Worker entry points (run in the child; userdata is the Job). Every step
- * starts with its check, so running it again after a crash never applies it
- * twice. */
-int steps_run_child(int fd, void *userdata);
-int steps_rollback_child(int fd, void *userdata);
+/* The steps of a job, run by avmigrate-worker (worker-main.c) with the job
+ * as job.json holds it and the job's two plugins loaded. Messages go to fd
+ * (worker-proto.h). Every step starts with its check, so running it again
+ * after a crash never applies it twice. 0 or -errno. */
+int steps_run(int fd, Job *j, const AvmConfig *cfg, ProductSet *products);
+int steps_rollback(int fd, Job *j, const AvmConfig *cfg, ProductSet *products);
 /* Start-up after a crash inside a gap: restore protection first (handover.h). */
-int steps_restore_child(int fd, void *userdata);
+int steps_restore(int fd, Job *j, const AvmConfig *cfg, ProductSet *products);

@@ -1,24 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "config.h"
 #include "log.h"
 #include "paths.h"
+#include "process-id.h"
 #include "util.h"
 #include "worker.h"
 
-#define WORKER_MSG_MAX (64u * 1024u)
 #define WORKER_GRACE_USEC (5 * USEC_PER_SEC)
 #define ORPHAN_POLL_USEC (250 * USEC_PER_MSEC)
 #define ORPHAN_WAIT_USEC (10 * 60 * USEC_PER_SEC)
 #define STALE_ORPHAN_WAIT_USEC (60 * USEC_PER_SEC)
-
-const char *worker_current;
+#define WORKER_FD 3
+#define WORKER_ARGS_MAX 16
+#define WORKER_ENV_MAX 64
+#define WORKER_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct Worker {
         char name[64];
@@ -26,7 +31,7 @@ struct Worker {
         int fd;
         sd_event *event;
         sd_event_source *io, *child, *timeout, *kill_timer, *orphan_timer;
-        pid_t orphan;
+        ProcessId orphan;
         uint64_t orphan_deadline;
         WorkerMessage on_message;
         WorkerDone on_done;
@@ -39,96 +44,96 @@ struct Worker {
         bool done;
 };
 
+static char *worker_env[WORKER_ENV_MAX + 1];
+
 const char *worker_name(Worker *w) {
         return w->name;
 }
 
-void worker_send(int fd, const char *key, const char *value) {
-        size_t kl = strlen(key), vl = strlen(value);
-        _cleanup_free_ char *buf = NULL;
-
-        if (kl + 1 + vl > WORKER_MSG_MAX)
-                vl = WORKER_MSG_MAX - kl - 1;
-        buf = malloc(kl + 1 + vl);
-        if (!buf)
-                return;
-        memcpy(buf, key, kl);
-        buf[kl] = '=';
-        memcpy(buf + kl + 1, value, vl);
-        (void) send(fd, buf, kl + 1 + vl, MSG_NOSIGNAL);
+pid_t worker_pid(Worker *w) {
+        return w && !w->done ? w->pid : 0;
 }
 
-void worker_send_json(int fd, const char *key, json_object *o) {
-        worker_send(fd, key, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-}
+const char *worker_binary(void) {
+        static char path[PATH_MAX];
+        char self[PATH_MAX];
+        ssize_t n;
 
-static void pidfile_path(const char *name, char *buf, size_t size) {
-        char n[96];
-        snprintf(n, sizeof(n), "worker-%s.pid", name);
-        (void) state_path(buf, size, n);
-}
-
-static void runfile_path(const char *name, char *buf, size_t size) {
-        char n[96];
-        snprintf(n, sizeof(n), "worker-%s.run", name);
-        (void) state_path(buf, size, n);
-}
-
-void worker_record_run(pid_t pgid) {
-        char path[PATH_MAX], buf[32];
-
-        if (!worker_current)
-                return;
-        runfile_path(worker_current, path, sizeof(path));
-        snprintf(buf, sizeof(buf), "%d\n", (int) pgid);
-        (void) write_file_atomic(path, buf, strlen(buf), 0600);
-}
-
-void worker_clear_run(void) {
-        char path[PATH_MAX];
-
-        if (!worker_current)
-                return;
-        runfile_path(worker_current, path, sizeof(path));
-        (void) unlink(path);
-}
-
-static pid_t read_pid_file(const char *path) {
-        _cleanup_free_ char *s = NULL;
-        uint64_t pid;
-
-        if (read_file_bounded(path, 32, &s, NULL) < 0)
-                return 0;
-        s[strcspn(s, "\n")] = 0;
-        if (parse_uint64(s, &pid) < 0 || pid <= 1 || pid >= INT_MAX)
-                return 0;
-        return (pid_t) pid;
-}
-
-/* Alive and not a zombie (an orphan's parent may never reap it). */
-static bool process_running(pid_t pid) {
-        char path[64], *p;
-        _cleanup_free_ char *stat = NULL;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        if (read_file_bounded(path, 4096, &stat, NULL) < 0)
-                return false;
-        p = strrchr(stat, ')');
-        return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-}
-
-/* The program a dead worker was running, if it still runs. */
-static pid_t orphan_of(const char *name) {
-        char path[PATH_MAX];
-        pid_t pid;
-
-        runfile_path(name, path, sizeof(path));
-        pid = read_pid_file(path);
-        if (pid <= 0 || !process_running(pid)) {
-                (void) unlink(path);
-                return 0;
+        if (path[0])
+                return path;
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0)
+                snprintf(path, sizeof(path), "%s/avmigrate-worker", AVM_LIBEXEC_DIR);
+        else {
+                self[n] = 0;
+                snprintf(path, sizeof(path), "%s/avmigrate-worker", dirname(self));
         }
-        return pid;
+        return path;
+}
+
+/* Variables a worker may need whatever the configuration says: where our
+ * directories are (systemd's *_DIRECTORY, the AVMIGRATE_* overrides),
+ * where the log goes, and how to reach the network (proxies, honoured by
+ * vendor tools and package managers). */
+static bool env_always_passed(const char *name, size_t len) {
+        static const char *const names[] = {
+                "STATE_DIRECTORY", "CONFIGURATION_DIRECTORY", "CACHE_DIRECTORY", "LOGS_DIRECTORY", "RUNTIME_DIRECTORY",
+                "JOURNAL_STREAM",  "DBUS_SYSTEM_BUS_ADDRESS", "http_proxy",      "https_proxy",    "no_proxy",
+                "HTTP_PROXY",      "HTTPS_PROXY",             "NO_PROXY",        "ALL_PROXY",      "all_proxy",
+        };
+
+        if (len > 10 && strncmp(name, "AVMIGRATE_", 10) == 0)
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (strlen(names[i]) == len && strncmp(name, names[i], len) == 0)
+                        return true;
+        return false;
+}
+
+static bool env_named_in(const char *name, size_t len, char *const *pass) {
+        for (char *const *p = pass; p && *p; p++)
+                if (strlen(*p) == len && strncmp(name, *p, len) == 0)
+                        return true;
+        return false;
+}
+
+int worker_set_environment(char *const *pass) {
+        size_t n = 0;
+
+        for (size_t i = 0; worker_env[i]; i++)
+                worker_env[i] = mfree(worker_env[i]);
+        worker_env[n++] = strdup(WORKER_PATH);
+        worker_env[n++] = strdup("LANG=C.UTF-8");
+        for (char **e = environ; e && *e; e++) {
+                const char *eq = strchr(*e, '=');
+                size_t len = eq ? (size_t) (eq - *e) : 0;
+
+                if (len == 0 || (!env_always_passed(*e, len) && !env_named_in(*e, len, pass)))
+                        continue;
+                if (n >= WORKER_ENV_MAX) {
+                        log_warning("More than %d variables to pass to workers; ignoring %.*s and the rest.", WORKER_ENV_MAX,
+                                    (int) len, *e);
+                        break;
+                }
+                worker_env[n++] = strdup(*e);
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!worker_env[i])
+                        return -ENOMEM;
+        worker_env[n] = NULL;
+        return 0;
+}
+
+/* The program a dead worker was running, if that very process still runs. */
+static bool orphan_of(const char *name, ProcessId *ret) {
+        char path[PATH_MAX];
+
+        worker_run_path(name, path, sizeof(path));
+        if (process_id_load(path, ret) < 0 || !process_id_alive(ret)) {
+                (void) unlink(path);
+                return false;
+        }
+        return true;
 }
 
 void worker_kill_stale(void) {
@@ -136,42 +141,37 @@ void worker_kill_stale(void) {
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 char path[PATH_MAX];
-                _cleanup_free_ char *s = NULL;
-                uint64_t pgid;
+                ProcessId orphan, stale;
 
-                pid_t orphan = orphan_of(names[i]);
-
-                if (orphan > 0) {
+                if (orphan_of(names[i], &orphan)) {
                         uint64_t deadline = now_usec(CLOCK_MONOTONIC) + STALE_ORPHAN_WAIT_USEC;
 
-                        log_notice("A program started by the previous instance (pid %d) still runs; waiting for it.", (int) orphan);
-                        while (process_running(orphan) && now_usec(CLOCK_MONOTONIC) < deadline)
+                        log_notice("A program started by the previous instance (pid %d) still runs; waiting for it.",
+                                   (int) orphan.pid);
+                        while (process_id_alive(&orphan) && now_usec(CLOCK_MONOTONIC) < deadline)
                                 (void) usleep(ORPHAN_POLL_USEC);
-                        if (process_running(orphan)) {
-                                log_warning("Killing process group %d, still running after %" PRIu64 " s.", (int) orphan,
+                        if (process_id_alive(&orphan)) {
+                                log_warning("Killing process group %d, still running after %" PRIu64 " s.", (int) orphan.pid,
                                             STALE_ORPHAN_WAIT_USEC / USEC_PER_SEC);
-                                (void) kill(-orphan, SIGKILL);
+                                (void) kill(-orphan.pid, SIGKILL);
                         }
-                        runfile_path(names[i], path, sizeof(path));
+                        worker_run_path(names[i], path, sizeof(path));
                         (void) unlink(path);
                 }
-                pidfile_path(names[i], path, sizeof(path));
-                if (read_file_bounded(path, 32, &s, NULL) < 0)
-                        continue;
-                s[strcspn(s, "\n")] = 0;
-                if (parse_uint64(s, &pgid) >= 0 && pgid > 1 && pgid < INT_MAX) {
-                        /* A worker outlives a SIGKILLed daemon only if PDEATHSIG
-                         * missed it; its children share its process group. */
-                        if (kill(-(pid_t) pgid, SIGKILL) >= 0)
-                                log_warning("Killed process group %" PRIu64 " left over by a previous instance.", pgid);
-                }
+                /* A worker outlives a SIGKILLed daemon only if PDEATHSIG missed
+                 * it; its children share its process group. A record whose
+                 * process is gone, or is somebody else now (pids are reused,
+                 * the file survives reboots), is only removed. */
+                worker_pid_path(names[i], path, sizeof(path));
+                if (process_id_load(path, &stale) >= 0 && process_id_alive(&stale) && kill(-stale.pid, SIGKILL) >= 0)
+                        log_warning("Killed worker process group %d left over by a previous instance.", (int) stale.pid);
                 (void) unlink(path);
         }
 }
 
 static void finish(Worker *w) {
-        int error;
         const char *msg;
+        int error;
 
         if (w->done)
                 return;
@@ -253,15 +253,15 @@ static int on_orphan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Worker *w = userdata;
         char path[PATH_MAX];
 
-        if (process_running(w->orphan) && now_usec(CLOCK_MONOTONIC) < w->orphan_deadline)
+        if (process_id_alive(&w->orphan) && now_usec(CLOCK_MONOTONIC) < w->orphan_deadline)
                 return sd_event_source_set_time_relative(s, ORPHAN_POLL_USEC) < 0 ?
                         0 :
                         sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        if (process_running(w->orphan)) {
-                log_warning("Killing process group %d left by worker '%s'.", (int) w->orphan, w->name);
-                (void) kill(-w->orphan, SIGKILL);
+        if (process_id_alive(&w->orphan)) {
+                log_warning("Killing process group %d left by worker '%s'.", (int) w->orphan.pid, w->name);
+                (void) kill(-w->orphan.pid, SIGKILL);
         }
-        runfile_path(w->name, path, sizeof(path));
+        worker_run_path(w->name, path, sizeof(path));
         (void) unlink(path);
         finish(w);
         return 0;
@@ -272,7 +272,7 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
         char path[PATH_MAX];
 
         drain(w);
-        pidfile_path(w->name, path, sizeof(path));
+        worker_pid_path(w->name, path, sizeof(path));
         (void) unlink(path);
         if (si->si_code != CLD_EXITED) {
                 w->error = -ECHILD;
@@ -280,15 +280,16 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
                         snprintf(w->message, sizeof(w->message), "worker '%s' was killed by signal %d", w->name, si->si_status);
         } else if (!w->have_errno) {
                 w->error = si->si_status == 0 ? -EPROTO : -ECHILD;
-                snprintf(w->message, sizeof(w->message), "worker '%s' exited with status %d without a result", w->name,
-                         si->si_status);
+                if (!w->message[0])
+                        snprintf(w->message, sizeof(w->message), "worker '%s' exited with status %d without a result",
+                                 w->name, si->si_status);
         }
         /* A worker that died while running a program (apt, dpkg, a vendor
          * uninstaller) leaves it running in its own process group: let it
          * finish before anything else touches the products (bounded). */
-        w->orphan = orphan_of(w->name);
-        if (w->orphan > 0) {
-                log_notice("Worker '%s' is gone but pid %d it started still runs; waiting for it.", w->name, (int) w->orphan);
+        if (orphan_of(w->name, &w->orphan)) {
+                log_notice("Worker '%s' is gone but pid %d it started still runs; waiting for it.", w->name,
+                           (int) w->orphan.pid);
                 w->orphan_deadline = now_usec(CLOCK_MONOTONIC) + ORPHAN_WAIT_USEC;
                 if (sd_event_add_time_relative(w->event, &w->orphan_timer, CLOCK_MONOTONIC, ORPHAN_POLL_USEC, 0, on_orphan_timer,
                                                w) >= 0)
@@ -298,16 +299,22 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
         return 0;
 }
 
+/* The worker's process group: while the worker is not reaped its pid (its
+ * group's id) cannot belong to anyone else. */
+static void signal_group(Worker *w, int sig) {
+        if (!w->done && w->pid > 0)
+                (void) kill(-w->pid, sig);
+}
+
 static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Worker *w = userdata;
-        (void) kill(-w->pid, SIGKILL);
+        signal_group(userdata, SIGKILL);
         return 0;
 }
 
 void worker_stop(Worker *w) {
         if (!w || w->done || w->kill_timer)
                 return;
-        (void) kill(-w->pid, SIGTERM);
+        signal_group(w, SIGTERM);
         (void) sd_event_add_time_relative(w->event, &w->kill_timer, CLOCK_MONOTONIC, WORKER_GRACE_USEC, 0, on_kill_timer, w);
 }
 
@@ -320,35 +327,90 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-_Noreturn static void child_main(int fd, WorkerFunction f, void *fdata) {
+/* In the forked child, before exec: nothing of the daemon's state may leak
+ * into vendor code — not its ignored SIGPIPE (ignored signals survive exec),
+ * not its blocked signals, not its descriptors (the bus connection). */
+_Noreturn static void child_exec(int fd, pid_t parent, char *const *argv) {
+        struct sigaction sa = { .sa_handler = SIG_DFL };
         sigset_t ss;
-        char buf[32];
-        int r;
+        int null;
 
         (void) setpgid(0, 0);
-        /* If the daemon dies (kill -9, crash), so does the step: the restarted
-         * daemon re-checks reality instead of racing an orphan. */
+        /* If the daemon dies (kill -9, crash), so does the worker: the
+         * restarted daemon re-checks reality instead of racing it. */
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() == 1)
+        if (getppid() != parent)
                 _exit(1);
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGHUP, SIG_DFL);
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) sigaction(sig, &sa, NULL);
         sigemptyset(&ss);
         (void) sigprocmask(SIG_SETMASK, &ss, NULL);
 
-        r = f(fd, fdata);
-        snprintf(buf, sizeof(buf), "%d", r < 0 ? -r : 0);
-        worker_send(fd, "ERRNO", buf);
-        _exit(0);
+        if (fd != WORKER_FD) {
+                if (dup2(fd, WORKER_FD) < 0)
+                        _exit(127);
+        } else if (fcntl(fd, F_SETFD, 0) < 0)
+                _exit(127);
+        null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0 || dup2(null, STDIN_FILENO) < 0)
+                _exit(127);
+        (void) close_range(WORKER_FD + 1, ~0U, 0);
+        execve(argv[0], argv, worker_env);
+        {
+                char msg[256];
+                int k = snprintf(msg, sizeof(msg), "ERRMSG=cannot execute %s: %s", argv[0], strerror(errno));
+                if (k > 0)
+                        (void) send(WORKER_FD, msg, (size_t) k, MSG_NOSIGNAL);
+        }
+        _exit(127);
 }
 
-int worker_start(sd_event *e, const char *name, uint64_t timeout_usec, WorkerFunction f, void *fdata, WorkerMessage on_message,
-                 WorkerDone on_done, void *userdata, Worker **ret) {
-        Worker *w;
-        int pair[2], r;
-        char path[PATH_MAX], pidbuf[32];
+static int watch_child(Worker *w) {
+        int pidfd = pidfd_open(w->pid, 0), r;
 
+        /* pidfd where the kernel has it: the child source can never confuse
+         * our worker with a later process of the same pid. */
+        if (pidfd >= 0) {
+                r = sd_event_add_child_pidfd(w->event, &w->child, pidfd, WEXITED, on_child, w);
+                if (r < 0) {
+                        close(pidfd);
+                        return r;
+                }
+                return sd_event_source_set_child_pidfd_own(w->child, true);
+        }
+        return sd_event_add_child(w->event, &w->child, w->pid, WEXITED, on_child, w);
+}
+
+static int build_argv(const char *const *args, char **argv) {
+        size_t n = 0;
+
+        argv[n++] = (char *) worker_binary();
+        argv[n++] = (char *) "--fd=3";
+        for (size_t i = 0; args && args[i]; i++) {
+                if (n + 1 >= WORKER_ARGS_MAX)
+                        return -E2BIG;
+                argv[n++] = (char *) args[i];
+        }
+        argv[n] = NULL;
+        return 0;
+}
+
+int worker_start(sd_event *e, const char *name, uint64_t timeout_usec, const char *const *args, WorkerMessage on_message,
+                 WorkerDone on_done, void *userdata, Worker **ret) {
+        char *argv[WORKER_ARGS_MAX];
+        pid_t parent = getpid();
+        int pair[2], r;
+        Worker *w;
+
+        if (!worker_env[0]) {
+                r = worker_set_environment(NULL);
+                if (r < 0)
+                        return r;
+        }
+        r = build_argv(args, argv);
+        if (r < 0)
+                return r;
         w = calloc(1, sizeof(Worker));
         if (!w)
                 return -ENOMEM;
@@ -363,6 +425,7 @@ int worker_start(sd_event *e, const char *name, uint64_t timeout_usec, WorkerFun
                 r = -errno;
                 goto fail;
         }
+        fflush(stdout);
         fflush(stderr);
         w->pid = fork();
         if (w->pid < 0) {
@@ -371,27 +434,21 @@ int worker_start(sd_event *e, const char *name, uint64_t timeout_usec, WorkerFun
                 close(pair[1]);
                 goto fail;
         }
-        if (w->pid == 0) {
-                close(pair[0]);
-                worker_current = w->name;
-                child_main(pair[1], f, fdata);
-        }
+        if (w->pid == 0)
+                child_exec(pair[1], parent, argv);
         close(pair[1]);
         w->fd = pair[0];
-        (void) setpgid(w->pid, w->pid);
-
-        pidfile_path(name, path, sizeof(path));
-        snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int) w->pid);
-        (void) write_file_atomic(path, pidbuf, strlen(pidbuf), 0600);
+        (void) setpgid(w->pid, w->pid); /* also here: no race with a signal below */
 
         r = sd_event_add_io(e, &w->io, w->fd, EPOLLIN, on_io, w);
         if (r >= 0)
-                r = sd_event_add_child(e, &w->child, w->pid, WEXITED, on_child, w);
+                r = watch_child(w);
         if (r >= 0 && timeout_usec > 0)
                 r = sd_event_add_time_relative(e, &w->timeout, CLOCK_MONOTONIC, timeout_usec, 0, on_timeout, w);
         if (r < 0) {
                 (void) kill(-w->pid, SIGKILL);
                 (void) waitpid(w->pid, NULL, 0);
+                w->done = true;
                 goto fail;
         }
         *ret = w;

@@ -5,40 +5,42 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-/* A forked process that runs one plugin operation (or one step's worth of
- * them) so the event loop keeps answering D-Bus, a crashing plugin cannot
- * take the daemon down, and every operation has a timeout. The child talks
- * back over a SOCK_SEQPACKET socketpair in sd_notify style datagrams:
- * PROGRESS=, STATUS=, EVENT=<json>, DATA=<json>, ERRNO=, ERRMSG=. */
+#include "worker-proto.h"
+
+/* The daemon side of a worker: avmigrate-worker, forked and exec'd to run one
+ * plugin operation or one step (see worker-main.c), so that vendor code never
+ * runs in the daemon, the event loop keeps answering D-Bus, a crashing plugin
+ * cannot take the daemon down, and every operation has a timeout. The child
+ * starts from a clean slate: default signal dispositions, an empty signal
+ * mask, only stdout/stderr and the protocol socket (fd 3) open, and a minimal
+ * environment (worker_set_environment()). Messages: worker-proto.h. */
 
 typedef struct Worker Worker;
 
-/* Runs in the child. fd is the datagram socket; return 0 or -errno. */
-typedef int (*WorkerFunction)(int fd, void *userdata);
 /* PROGRESS/STATUS/EVENT messages as they arrive. */
 typedef void (*WorkerMessage)(Worker *w, const char *key, const char *value, void *userdata);
 /* Once, when the child is gone. data is the last DATA= object or NULL (borrowed). */
 typedef void (*WorkerDone)(Worker *w, int error, const char *message, json_object *data, void *userdata);
 
-int worker_start(sd_event *e, const char *name, uint64_t timeout_usec, WorkerFunction f, void *fdata, WorkerMessage on_message,
+/* Runs "avmigrate-worker COMMAND ARGS..." (args: NULL-terminated, e.g.
+ * {"step", NULL}). name is the worker's class (step, detect, monitor). */
+int worker_start(sd_event *e, const char *name, uint64_t timeout_usec, const char *const *args, WorkerMessage on_message,
                  WorkerDone on_done, void *userdata, Worker **ret);
 /* Asks the worker to stop: SIGTERM to its process group, SIGKILL after a grace period. */
 void worker_stop(Worker *w);
 Worker *worker_free(Worker *w);
 const char *worker_name(Worker *w);
+pid_t worker_pid(Worker *w);
 
-/* Child side. */
-void worker_send(int fd, const char *key, const char *value);
-void worker_send_json(int fd, const char *key, json_object *o);
+/* The environment every worker gets: a fixed PATH, LANG=C.UTF-8, the
+ * directories systemd passes (STATE_DIRECTORY, …), AVMIGRATE_*, the proxy
+ * variables, and the variables named in pass (PassEnvironment=). Called once
+ * at start-up; 0 or -errno. */
+int worker_set_environment(char *const *pass);
+/* Path of avmigrate-worker: beside the daemon's own executable. */
+const char *worker_binary(void);
 
 /* Kills worker process groups left behind by a previous daemon instance,
- * after letting a package manager they started finish (bounded). */
+ * after letting a package manager they started finish (bounded) — only
+ * processes proven to be those workers (process-id.h). */
 void worker_kill_stale(void);
-
-/* Child side: the worker's name, and the process group of the program it is
- * running through avm_host_run(), recorded so that if the worker dies the
- * daemon waits for that program (a package manager must not be cut off
- * half-way) instead of racing it. */
-extern const char *worker_current;
-void worker_record_run(pid_t pgid);
-void worker_clear_run(void);

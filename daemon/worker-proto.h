@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-c/json.h>
+#include <sys/types.h>
+
+/* The worker side of the daemon ⇄ avmigrate-worker protocol: sd_notify-style
+ * datagrams on a SOCK_SEQPACKET socket, one KEY=VALUE per datagram:
+ *   PROGRESS=<0..100>  STATUS=<text>  EVENT=<json>  DATA=<json>
+ *   ERRNO=<positive errno or 0, the result, last>  ERRMSG=<text>
+ * A worker run from a shell (no --fd) prints the same lines on stdout. */
+
+#define WORKER_MSG_MAX (64u * 1024u)
+/* fd value meaning "print KEY=VALUE lines on stdout" */
+#define WORKER_FD_STDOUT (-100)
+
+void worker_send(int fd, const char *key, const char *value);
+void worker_send_json(int fd, const char *key, json_object *o);
+
+/* The worker's class ("step", "detect", "monitor"), which names its record
+ * files in $STATE_DIRECTORY; NULL outside a worker. */
+extern const char *worker_current;
+
+/* The process group of the program the worker is running through
+ * avm_host_run(), recorded (with its identity, process-id.h) so that if the
+ * worker dies the daemon waits for that program — a package manager must not
+ * be cut off half-way — instead of racing it. */
+void worker_record_run(pid_t pgid);
+void worker_clear_run(void);
+
+/* $STATE_DIRECTORY/worker-<name>.pid and worker-<name>.run */
+void worker_pid_path(const char *name, char *buf, size_t size);
+void worker_run_path(const char *name, char *buf, size_t size);
