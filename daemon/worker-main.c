@@ -9,6 +9,7 @@
  *   avmigrate-worker sample clamav kaspersky-kesl
  *   avmigrate-worker --job /var/lib/avmigrate/job.json step
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -255,6 +256,11 @@ int main(int argc, char *argv[]) {
         r = parse_args(argc, argv, &a);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
+        /* The protocol socket is ours alone: vendor tools must not inherit it. */
+        if (a.fd >= 0 && fcntl(a.fd, F_SETFD, FD_CLOEXEC) < 0) {
+                log_error_errno(errno, "Invalid --fd=%d: %m", a.fd);
+                return 2;
+        }
         r = run(&a);
         snprintf(buf, sizeof(buf), "%d", r < 0 ? -r : 0);
         worker_send(a.fd, "ERRNO", buf);

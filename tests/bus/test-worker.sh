@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# avmigrate-worker: the exec'd helper that runs every plugin operation.
+#   help       --help/--version; run from a shell for one detection; bad input
+#   stale      a stale worker record never gets a stranger killed
+#   boundary   what the vendor tools see: default SIGPIPE, a minimal
+#              environment (PassEnvironment= passes more), nothing of the daemon
+set -u
+. "$(dirname "$0")/lib.sh"
+
+worker="$AVM_BUILD_DIR/daemon/avmigrate-worker"
+d=$AVM_TESTENV_DIR
+
+run_worker() { # run_worker ARGS... : as the daemon would, from a shell
+        STATE_DIRECTORY="$d/state" CONFIGURATION_DIRECTORY="$d/conf" AVMIGRATE_DATA_DIR="$d/data" \
+                AVMIGRATE_PLUGIN_DIR="$d/plugins" "$worker" "$@"
+}
+
+case_help() {
+        local out rc
+        out=$("$worker" --help)
+        check "--help names the commands" contains "$out" 'sample ID'
+        check "--version" contains "$("$worker" --version)" '^avmigrate-worker [0-9]'
+        out=$(run_worker detect)
+        check "detect from a shell prints DATA with the products" \
+                contains "$out" '^DATA={"products":\[.*"id":"test-old".*"installed":true'
+        check "detect from a shell ends with ERRNO=0" [ "$(tail -n 1 <<<"$out")" = ERRNO=0 ]
+        out=$(run_worker bogus 2>/dev/null)
+        rc=$?
+        check "an unknown command fails with a reason" [ $rc = 1 ] && contains "$out" "^ERRMSG=unknown command 'bogus'"
+        run_worker --fd=abc detect >/dev/null 2>&1
+        check "an invalid --fd is refused (exit 2)" [ $? = 2 ]
+        out=$(run_worker step 2>/dev/null)
+        check "step without a job says so" contains "$out" '^ERRMSG=there is no job'
+        printf '{"id":' >"$d/bad-job.json"
+        out=$(run_worker --job "$d/bad-job.json" step 2>/dev/null)
+        check "a corrupt job file is refused, not run" contains "$out" '^ERRMSG=cannot read the job: not valid JSON'
+        check "... and left where it is" [ -f "$d/bad-job.json" ]
+        check "the daemon exports no symbols of its own (it loads no plugins)" \
+                [ -z "$(nm -D --defined-only "$AVMIGRATED" | awk '$2 ~ /^[TDBR]$/ && $3 !~ /@/ && $3 !~ /^_/')" ]
+        check "the daemon does not link libdl's dlopen" not contains "$(nm -D "$AVMIGRATED")" ' dlopen'
+}
+
+# The start time (field 22 of /proc/PID/stat) and boot id: a worker record.
+identity() {
+        local stat
+        stat=$(cat "/proc/$1/stat")
+        stat=${stat##*) }
+        echo "$1 $(cut -d' ' -f20 <<<"$stat") $(tr -d - </proc/sys/kernel/random/boot_id)"
+}
+
+case_stale() {
+        local stranger genuine
+        setsid sleep 300 &
+        stranger=$!
+        # A record in the old format (a bare pid), then one whose start time
+        # is not the stranger's (its pid was reused): neither is ours.
+        echo "$stranger" >"$d/state/worker-step.pid"
+        echo "$stranger 1 $(tr -d - </proc/sys/kernel/random/boot_id)" >"$d/state/worker-monitor.pid"
+        echo "$stranger" >"$d/state/worker-detect.run"
+        avm-testenv daemon-stop
+        local t0=$SECONDS
+        avm-testenv daemon-start
+        check "start-up does not wait for a stranger named in a stale .run file" [ $((SECONDS - t0)) -lt 20 ]
+        sleep 0.3
+        check "a process named by a stale record but not ours survives" kill -0 "$stranger"
+        check "stale records are removed" [ ! -e "$d/state/worker-step.pid" ] && [ ! -e "$d/state/worker-monitor.pid" ]
+        kill "$stranger" 2>/dev/null
+        # A record that proves its process (same boot, same start time) is
+        # a worker left over: killed with its process group.
+        setsid sleep 300 &
+        genuine=$!
+        sleep 0.2
+        identity "$genuine" >"$d/state/worker-step.pid"
+        avm-testenv daemon-stop
+        avm-testenv daemon-start
+        sleep 0.3
+        check "a proven leftover worker is killed at start-up" not kill -0 "$genuine"
+        check "the daemon logged it" contains "$(cat "$d/daemon.log")" "Killed worker process group $genuine"
+}
+
+case_boundary() {
+        local v
+        install -m 0644 "$(find "$AVM_BUILD_DIR/plugins" -name generic.so -type f | head -n 1)" "$d/plugins/generic.so"
+        mkdir -p "$d/conf/products.d"
+        cat >"$d/probe.sh" <<'X'
+#!/bin/sh
+# What a vendor tool run by a plugin sees: its ignored signals, the daemon's
+# secret, a passed variable, how many sockets it holds (the daemon's bus
+# connection, the worker's protocol socket), NOTIFY_SOCKET.
+ign=$(sed -n 's/^SigIgn:[[:space:]]*//p' "/proc/$$/status")
+fds=$(for f in /proc/$$/fd/*; do readlink "$f"; done | grep -c '^socket:')
+echo "version $ign/${AVM_SECRET:-none}/${AVM_PASSED:-none}/$fds/${NOTIFY_SOCKET:-nonotify}"
+X
+        chmod 0755 "$d/probe.sh"
+        cat >"$d/conf/products.d/probe.conf" <<X
+[Product]
+Name=Boundary probe
+
+[Detect]
+Command=$d/probe.sh
+VersionRegex=^version (.*)\$
+X
+        set_config "[Manager]
+PassEnvironment=AVM_PASSED
+
+[Product generic]
+Product=probe"
+        # The daemon has these in its environment; only AVM_PASSED is passed on.
+        v=$(busctl get-property "$DEST" "$OBJ" "$IFACE" Products | grep -o '"generic" "[^"]*" "[^"]*"')
+        echo "# generic: $v"
+        check "a vendor tool starts with no signal ignored (SIGPIPE is not inherited)" contains "$v" '"0000000000000000/'
+        check "the daemon's environment does not leak to vendor tools" contains "$v" '/none/'
+        check "PassEnvironment= passes a variable" contains "$v" '/yes/'
+        check "no NOTIFY_SOCKET for vendor tools" contains "$v" '/nonotify"'
+        check "vendor tools inherit no socket (not the bus, not the worker protocol)" contains "$v" '/0/nonotify"'
+}
+
+export AVM_SECRET=leak AVM_PASSED=yes NOTIFY_SOCKET=/run/nonexistent-notify
+case "${1:-help}" in
+help) case_help ;;
+stale) case_stale ;;
+boundary) case_boundary ;;
+*) echo "unknown case $1"; exit 2 ;;
+esac
+finish
