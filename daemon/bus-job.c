@@ -6,8 +6,6 @@
 #define JOB_IFACE "org.avmigrate.Migrate1.Job"
 #define JOB_EMIT_INTERVAL_USEC (250 * USEC_PER_MSEC)
 
-int bus_job_cancel(sd_bus_message *msg, Manager *m, uint64_t id);
-
 static const char *job_state_string(const Job *j) {
         switch (j->state) {
         case JOB_RUNNING:

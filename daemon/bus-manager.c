@@ -84,8 +84,7 @@ static int prop_products(sd_bus *bus, const char *path, const char *interface, c
         r = sd_bus_message_open_container(reply, 'a', "(sssbb)");
         for (size_t i = 0; r >= 0 && i < m->products.n; i++) {
                 ProductInfo *p = &m->products.items[i];
-                r = sd_bus_message_append(reply, "(sssbb)", p->id, p->name,
-                                          p->version, p->installed, p->realtime);
+                r = sd_bus_message_append(reply, "(sssbb)", p->id, p->name, p->version, p->installed, p->realtime);
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
@@ -189,6 +188,7 @@ static void start_authorized(sd_bus_message *msg, void *userdata, bool allowed, 
         Call *c = userdata;
         Manager *m = c->manager;
         ProductInfo *from, *to;
+        const char *name;
         Job *j;
         char text[256];
         int r;
@@ -197,13 +197,8 @@ static void start_authorized(sd_bus_message *msg, void *userdata, bool allowed, 
                 reply_error(msg, error);
                 goto out;
         }
-        if (job_active(m->job)) {
-                snprintf(text, sizeof(text), "Job %" PRIu64 " is already %s.", m->job->id, manager_state(m));
-                reply_error_name(msg, AVM_ERROR_BUSY, text);
-                goto out;
-        }
-        from = manager_discouraged(m);
-        if (!from && !c->redetected) {
+        r = manager_check_start(m, c->replacement[0] ? c->replacement : NULL, c->force, &from, &to, &name, text, sizeof(text));
+        if (r == -ENOENT && !c->redetected) {
                 /* Products may have changed since the last detection: look again. */
                 c->redetected = true;
                 c->message = sd_bus_message_ref(msg);
@@ -211,37 +206,9 @@ static void start_authorized(sd_bus_message *msg, void *userdata, bool allowed, 
                         return;
                 c->message = sd_bus_message_unref(c->message);
         }
-        if (!from) {
-                snprintf(text, sizeof(text), "No discouraged product (%s) is installed.",
-                         m->config->discouraged ? m->config->discouraged : "none configured");
-                reply_error_name(msg, AVM_ERROR_NOTHING_TO_DO, text);
+        if (r < 0) {
+                reply_error_name(msg, name, text);
                 goto out;
-        }
-        to = manager_replacement(m, c->replacement[0] ? c->replacement : NULL);
-        if (!to) {
-                snprintf(text, sizeof(text),
-                         c->replacement[0] ? "'%s' is not an approved product that can be installed." :
-                                             "No approved product can be installed%s.",
-                         c->replacement);
-                reply_error_name(msg, AVM_ERROR_NO_REPLACEMENT, text);
-                goto out;
-        }
-        if (!c->force) {
-                Window w;
-                uint64_t now = now_usec(CLOCK_REALTIME);
-
-                if (window_parse(m->config->maintenance_window, &w) >= 0 && !window_contains(&w, (time_t) (now / USEC_PER_SEC))) {
-                        snprintf(text, sizeof(text), "Outside the maintenance window (%s); use force to override.",
-                                 m->config->maintenance_window);
-                        reply_error_name(msg, AVM_ERROR_OUTSIDE_WINDOW, text);
-                        goto out;
-                }
-                if (m->deferred_until > now) {
-                        snprintf(text, sizeof(text), "The user postponed the migration for another %" PRIu64 " s.",
-                                 (m->deferred_until - now) / USEC_PER_SEC);
-                        reply_error_name(msg, AVM_ERROR_NOT_ELIGIBLE, text);
-                        goto out;
-                }
         }
         r = engine_start(m, from, to, c->force, c->dry_run, &j);
         if (r < 0) {
@@ -327,7 +294,6 @@ static int method_control(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return authorize(msg, "org.avmigrate.Migrate1.control", control_authorized, c);
 }
 
-int bus_job_cancel(sd_bus_message *msg, Manager *m, uint64_t id);
 int bus_job_cancel(sd_bus_message *msg, Manager *m, uint64_t id) {
         Call *c = call_new(m);
 
@@ -463,24 +429,115 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int bus_manager_setup(Manager *m) {
-        return sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, MANAGER_IFACE, manager_vtable, m);
+/* ---- what the core tells the bus (ManagerObserver) ---- */
+
+#define PROGRESS_EMIT_INTERVAL_USEC (250 * USEC_PER_MSEC)
+
+static void properties_changed(Manager *m);
+
+static int emit_now(Manager *m) {
+        PropertySnapshot now, *old = &m->emitted;
+        const char *names[16];
+        size_t n = 0;
+        uint64_t t = now_usec(CLOCK_MONOTONIC);
+        bool pending = false;
+
+        manager_snapshot(m, &now);
+#define CMP_STR(f, name)                \
+        if (strcmp(now.f, old->f) != 0) \
+        names[n++] = name
+#define CMP_VAL(f, name)     \
+        if (now.f != old->f) \
+        names[n++] = name
+        CMP_STR(state, "State");
+        CMP_STR(step, "Step");
+        CMP_STR(status_text, "StatusText");
+        CMP_VAL(protected_, "Protected");
+        CMP_VAL(gap_usec, "ProtectionGapUSec");
+        CMP_STR(products, "Products");
+        CMP_STR(discouraged, "Discouraged");
+        CMP_STR(replacement, "Replacement");
+        CMP_STR(job, "Job");
+        CMP_STR(last_error, "LastError");
+        CMP_VAL(scheduled_at, "ScheduledAt");
+        CMP_VAL(deferrals_left, "DeferralsLeft");
+#undef CMP_STR
+#undef CMP_VAL
+        /* Progress at most four times a second, but always with other changes. */
+        if (now.progress != old->progress) {
+                if (n > 0 || now.progress == 100 || t - m->last_progress_emit >= PROGRESS_EMIT_INTERVAL_USEC) {
+                        names[n++] = "Progress";
+                        m->last_progress_emit = t;
+                } else {
+                        now.progress = old->progress; /* emitted later by the timer */
+                        pending = true;
+                }
+        }
+        names[n] = NULL;
+
+        if (n > 0 && m->bus)
+                (void) sd_bus_emit_properties_changed_strv(m->bus, MANAGER_PATH, MANAGER_IFACE, (char **) names);
+        *old = now;
+        return pending;
 }
 
-void bus_emit_step_started(Job *j, StepId s) {
+static int on_emit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        m->emit_timer = sd_event_source_disable_unref(m->emit_timer);
+        properties_changed(m);
+        return 0;
+}
+
+static int on_emit_defer(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        m->emit_defer = sd_event_source_disable_unref(m->emit_defer);
+        if (emit_now(m) > 0 && !m->emit_timer)
+                (void) sd_event_add_time_relative(m->event, &m->emit_timer, CLOCK_MONOTONIC, PROGRESS_EMIT_INTERVAL_USEC, 0,
+                                                  on_emit_timer, m);
+        return 0;
+}
+
+static void properties_changed(Manager *m) {
+        if (m->emit_defer || !m->event)
+                return;
+        (void) sd_event_add_defer(m->event, &m->emit_defer, on_emit_defer, m);
+}
+
+static void emit_step_started(Job *j, StepId s) {
         if (j->manager->bus)
                 (void) sd_bus_emit_signal(j->manager->bus, MANAGER_PATH, MANAGER_IFACE, "StepStarted", "tsuu", j->id,
                                           step_to_string(s), (uint32_t) s + 1, (uint32_t) _STEP_MAX);
 }
 
-void bus_emit_step_finished(Job *j, StepId s, const char *result) {
+static void emit_step_finished(Job *j, StepId s, const char *result) {
         if (j->manager->bus)
                 (void) sd_bus_emit_signal(j->manager->bus, MANAGER_PATH, MANAGER_IFACE, "StepFinished", "tss", j->id,
                                           step_to_string(s), result);
 }
 
-void bus_emit_job_removed(Job *j) {
+static void emit_job_removed(Job *j) {
         if (j->manager->bus)
                 (void) sd_bus_emit_signal(j->manager->bus, MANAGER_PATH, MANAGER_IFACE, "JobRemoved", "tos", j->id, j->path,
                                           j->result);
+}
+
+static const ManagerObserver bus_observer = {
+        .properties_changed = properties_changed,
+        .job_added = bus_job_add,
+        .job_removed = bus_job_remove,
+        .job_changed = bus_job_changed,
+        .step_started = emit_step_started,
+        .step_finished = emit_step_finished,
+        .job_finished = emit_job_removed,
+};
+
+int bus_manager_setup(Manager *m) {
+        int r = sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, MANAGER_IFACE, manager_vtable, m);
+        if (r < 0)
+                return r;
+        manager_snapshot(m, &m->emitted);
+        m->observer = &bus_observer;
+        return 0;
 }

@@ -2,7 +2,6 @@
 #include <inttypes.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus.h"
 #include "engine.h"
 #include "errors.h"
 #include "gap.h"
@@ -18,6 +17,14 @@
 #define MAX_STEP_ATTEMPTS 3
 #define JOB_LINGER_USEC (5 * 60 * USEC_PER_SEC)
 
+/* The core reports through the observer (manager.h), never to the bus. */
+#define OBSERVE(j, member, ...)                                     \
+        do {                                                        \
+                const ManagerObserver *_o = (j)->manager->observer; \
+                if (_o && _o->member)                               \
+                        (void) _o->member(__VA_ARGS__);             \
+        } while (0)
+
 static void engine_next(Job *j);
 static void engine_rollback(Job *j, const char *result);
 
@@ -31,14 +38,14 @@ void engine_set_progress(Job *j, unsigned percent) {
         if (percent <= j->progress)
                 return;
         j->progress = percent;
-        bus_job_changed(j);
+        OBSERVE(j, job_changed, j);
         manager_changed(j->manager);
 }
 
 static void set_status(Job *j, const char *text) {
         snprintf(j->status_text, sizeof(j->status_text), "%s", text);
         manager_set_status(j->manager, text);
-        bus_job_changed(j);
+        OBSERVE(j, job_changed, j);
 }
 
 static unsigned step_base_progress(StepId s) {
@@ -69,7 +76,7 @@ static void on_job_expire_timer(Job *j) {
 
         if (m->job != j)
                 return;
-        bus_job_remove(j);
+        OBSERVE(j, job_removed, j);
         m->job = job_free(j);
         manager_changed(m);
 }
@@ -106,11 +113,11 @@ static void engine_finish(Job *j, const char *result) {
         log_event(AVM_MID_JOB_FINISHED, streq(result, "completed") ? LOG_INFO : LOG_WARNING, j->id,
                   "Job %" PRIu64 " (%s → %s) finished: %s%s%s", j->id, j->from, j->to, result, j->last_error[0] ? ": " : "",
                   j->last_error);
-        bus_emit_job_removed(j);
+        OBSERVE(j, job_finished, j);
         (void) state_remove_job();
         (void) manager_save(m);
         (void) sd_event_add_time_relative(m->event, &j->expire, CLOCK_MONOTONIC, JOB_LINGER_USEC, 0, on_expire, j);
-        bus_job_changed(j);
+        OBSERVE(j, job_changed, j);
         manager_changed(m);
         manager_detect(m);
         if (m->exiting)
@@ -217,7 +224,7 @@ static void step_failed(Job *j, StepId s, int error, const char *msg) {
         record_error_named(j, s == STEP_PREFLIGHT && error == -EXDEV ? AVM_ERROR_NOT_ELIGIBLE : AVM_ERROR_STEP_FAILED, text);
         log_event(AVM_MID_STEP_FAILED, LOG_ERR, j->id, "Job %" PRIu64 " step %s failed: %s", j->id, step_to_string(s), text);
         job_timeline(j, "step-failed", step_to_string(s), text);
-        bus_emit_step_finished(j, s, "failed");
+        OBSERVE(j, step_finished, j, s, "failed");
 
         if (j->cancel_requested && s <= STEP_HANDOVER) {
                 engine_rollback(j, "cancelled");
@@ -291,7 +298,7 @@ static void on_step_done(Worker *w, int error, const char *message, json_object 
         j->attempts = 0;
         engine_set_progress(j, step_base_progress(j->step));
         job_persist(j);
-        bus_emit_step_finished(j, s, skipped ? "skipped" : "done");
+        OBSERVE(j, step_finished, j, s, skipped ? "skipped" : "done");
         if (skipped)
                 log_debug("Step %s had nothing to do.", step_to_string(s));
         engine_next(j);
@@ -302,7 +309,7 @@ static void run_report_step(Job *j) {
          * engine_finish(); the fleet report spool arrives with the fleet work. */
         snprintf(j->steps[STEP_REPORT].result, sizeof(j->steps[STEP_REPORT].result), "done");
         j->steps[STEP_REPORT].finished_usec = now_usec(CLOCK_REALTIME);
-        bus_emit_step_finished(j, STEP_REPORT, "done");
+        OBSERVE(j, step_finished, j, STEP_REPORT, "done");
         j->step = _STEP_MAX;
         j->phase = PHASE_PENDING;
         engine_finish(j, "completed");
@@ -341,8 +348,8 @@ static void engine_next(Job *j) {
         if (j->dry_run && s > STEP_PREFLIGHT) {
                 for (int i = s; i < _STEP_MAX; i++) {
                         snprintf(j->steps[i].result, sizeof(j->steps[i].result), "skipped");
-                        bus_emit_step_started(j, (StepId) i);
-                        bus_emit_step_finished(j, (StepId) i, "skipped");
+                        OBSERVE(j, step_started, j, (StepId) i);
+                        OBSERVE(j, step_finished, j, (StepId) i, "skipped");
                 }
                 j->step = _STEP_MAX;
                 engine_finish(j, "completed");
@@ -368,7 +375,7 @@ static void engine_next(Job *j) {
         job_persist(j); /* before the step touches anything */
         snprintf(text, sizeof(text), "Step %d/%d: %s", s + 1, _STEP_MAX, step_description(s));
         set_status(j, text);
-        bus_emit_step_started(j, s);
+        OBSERVE(j, step_started, j, s);
         manager_changed(m);
 
         if (s == STEP_REPORT) {
@@ -427,8 +434,8 @@ static void engine_rollback(Job *j, const char *result) {
         job_persist(j);
         set_status(j, "Rolling back to a protected state.");
         manager_changed(m);
-        r = worker_start(m->event, "step", m->config->step_timeout_usec, (const char *const[]){ "rollback", NULL }, on_worker_message,
-                         on_rollback_done, j, &j->worker);
+        r = worker_start(m->event, "step", m->config->step_timeout_usec, (const char *const[]){ "rollback", NULL },
+                         on_worker_message, on_rollback_done, j, &j->worker);
         if (r < 0) {
                 record_error(j, "cannot start the rollback worker");
                 engine_finish(j, "failed");
@@ -460,13 +467,13 @@ int engine_start(Manager *m, ProductInfo *from, ProductInfo *to, bool force, boo
         (void) manager_save(m);
 
         if (m->job) {
-                bus_job_remove(m->job);
+                OBSERVE(m->job, job_removed, m->job);
                 m->job = job_free(m->job);
         }
         m->job = j;
         m->last_error[0] = 0;
         m->last_result[0] = 0;
-        (void) bus_job_add(j);
+        OBSERVE(j, job_added, j);
         log_event(AVM_MID_JOB_STARTED, LOG_INFO, j->id, "Job %" PRIu64 " started: %s → %s%s.", j->id, j->from, j->to,
                   dry_run ? " (dry run)" : "");
         monitor_start(m);
@@ -515,8 +522,8 @@ int engine_restore_first(Manager *m, Job *j) {
                   "Job %" PRIu64 ": restarted inside a job; making sure some product protects before anything else.", j->id);
         job_timeline(j, "restore-first", step_to_string(j->step < _STEP_MAX ? j->step : STEP_REPORT), NULL);
         job_persist(j);
-        r = worker_start(m->event, "step", m->config->step_timeout_usec, (const char *const[]){ "restore", NULL }, on_worker_message,
-                         on_restore_done, j, &j->worker);
+        r = worker_start(m->event, "step", m->config->step_timeout_usec, (const char *const[]){ "restore", NULL },
+                         on_worker_message, on_restore_done, j, &j->worker);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the restore worker: %m");
         while (j->worker) {
@@ -533,7 +540,7 @@ void engine_resume_after_restart(Manager *m, Job *j) {
         m->job = j;
         if (j->id > m->last_job_id)
                 m->last_job_id = j->id;
-        (void) bus_job_add(j);
+        OBSERVE(j, job_added, j);
         job_timeline(j, "resumed-after-restart", step_to_string(j->step), NULL);
         log_notice("Resuming job %" PRIu64 " (%s → %s) at step %s.", j->id, j->from, j->to, step_to_string(j->step));
 

@@ -3,7 +3,7 @@
 #include <limits.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus.h"
+#include "errors.h"
 #include "engine.h"
 #include "history.h"
 #include "log.h"
@@ -13,10 +13,10 @@
 #include "paths.h"
 #include "state.h"
 #include "util.h"
+#include "window.h"
 
 #define MANAGER_FILE "manager.json"
 #define DETECT_TIMEOUT_USEC (120 * USEC_PER_SEC)
-#define PROGRESS_EMIT_INTERVAL_USEC (250 * USEC_PER_MSEC)
 
 int manager_new(Manager **ret) {
         Manager *m = calloc(1, sizeof(Manager));
@@ -43,8 +43,6 @@ Manager *manager_free(Manager *m) {
         worker_free(m->monitor_worker);
         sd_event_source_disable_unref(m->monitor_timer);
         sd_event_source_disable_unref(m->redetect_timer);
-        sd_event_source_disable_unref(m->emit_defer);
-        sd_event_source_disable_unref(m->emit_timer);
         sd_event_source_disable_unref(m->exit_timer);
         products_done(&m->products);
         config_free(m->config);
@@ -87,8 +85,7 @@ bool manager_overlap_allowed(Manager *m, ProductInfo *from, ProductInfo *to) {
                 return false;
         default:
                 /* Two blocking fanotify scanners can deadlock each other. */
-                return !((from->capabilities & AVM_CAP_BLOCKING_FANOTIFY) &&
-                         (to->capabilities & AVM_CAP_BLOCKING_FANOTIFY));
+                return !((from->capabilities & AVM_CAP_BLOCKING_FANOTIFY) && (to->capabilities & AVM_CAP_BLOCKING_FANOTIFY));
         }
 }
 
@@ -126,8 +123,8 @@ void manager_snapshot(Manager *m, PropertySnapshot *s) {
         s->gap_usec = m->gap_usec;
         for (size_t i = 0; i < m->products.n && n < sizeof(s->products); i++) {
                 ProductInfo *p = &m->products.items[i];
-                int k = snprintf(s->products + n, sizeof(s->products) - n, "%s|%s|%d|%d;", p->id, p->version,
-                                 p->installed, p->realtime);
+                int k = snprintf(s->products + n, sizeof(s->products) - n, "%s|%s|%d|%d;", p->id, p->version, p->installed,
+                                 p->realtime);
                 if (k > 0)
                         n += (size_t) k;
         }
@@ -139,75 +136,56 @@ void manager_snapshot(Manager *m, PropertySnapshot *s) {
         s->deferrals_left = m->config->max_deferrals > m->deferrals_used ? m->config->max_deferrals - m->deferrals_used : 0;
 }
 
-static int emit_now(Manager *m) {
-        PropertySnapshot now, *old = &m->emitted;
-        const char *names[16];
-        size_t n = 0;
-        uint64_t t = now_usec(CLOCK_MONOTONIC);
-        bool pending = false;
+void manager_changed(Manager *m) {
+        if (m->observer && m->observer->properties_changed)
+                m->observer->properties_changed(m);
+}
 
-        manager_snapshot(m, &now);
-#define CMP_STR(f, name)                \
-        if (strcmp(now.f, old->f) != 0) \
-        names[n++] = name
-#define CMP_VAL(f, name)     \
-        if (now.f != old->f) \
-        names[n++] = name
-        CMP_STR(state, "State");
-        CMP_STR(step, "Step");
-        CMP_STR(status_text, "StatusText");
-        CMP_VAL(protected_, "Protected");
-        CMP_VAL(gap_usec, "ProtectionGapUSec");
-        CMP_STR(products, "Products");
-        CMP_STR(discouraged, "Discouraged");
-        CMP_STR(replacement, "Replacement");
-        CMP_STR(job, "Job");
-        CMP_STR(last_error, "LastError");
-        CMP_VAL(scheduled_at, "ScheduledAt");
-        CMP_VAL(deferrals_left, "DeferralsLeft");
-#undef CMP_STR
-#undef CMP_VAL
-        /* Progress at most four times a second, but always with other changes. */
-        if (now.progress != old->progress) {
-                if (n > 0 || now.progress == 100 || t - m->last_progress_emit >= PROGRESS_EMIT_INTERVAL_USEC) {
-                        names[n++] = "Progress";
-                        m->last_progress_emit = t;
-                } else {
-                        now.progress = old->progress; /* emitted later by the timer */
-                        pending = true;
+int manager_check_start(Manager *m, const char *replacement, bool force, ProductInfo **ret_from, ProductInfo **ret_to,
+                        const char **ret_error, char *why, size_t why_size) {
+        ProductInfo *from, *to;
+
+        if (job_active(m->job)) {
+                *ret_error = AVM_ERROR_BUSY;
+                snprintf(why, why_size, "Job %" PRIu64 " is already %s.", m->job->id, manager_state(m));
+                return -EBUSY;
+        }
+        from = manager_discouraged(m);
+        if (!from) {
+                *ret_error = AVM_ERROR_NOTHING_TO_DO;
+                snprintf(why, why_size, "No discouraged product (%s) is installed.",
+                         m->config->discouraged ? m->config->discouraged : "none configured");
+                return -ENOENT;
+        }
+        to = manager_replacement(m, replacement);
+        if (!to) {
+                *ret_error = AVM_ERROR_NO_REPLACEMENT;
+                if (replacement)
+                        snprintf(why, why_size, "'%s' is not an approved product that can be installed.", replacement);
+                else
+                        snprintf(why, why_size, "No approved product can be installed.");
+                return -ENXIO;
+        }
+        if (!force) {
+                uint64_t now = now_usec(CLOCK_REALTIME);
+                Window w;
+
+                if (window_parse(m->config->maintenance_window, &w) >= 0 && !window_contains(&w, (time_t) (now / USEC_PER_SEC))) {
+                        *ret_error = AVM_ERROR_OUTSIDE_WINDOW;
+                        snprintf(why, why_size, "Outside the maintenance window (%s); use force to override.",
+                                 m->config->maintenance_window);
+                        return -EAGAIN;
+                }
+                if (m->deferred_until > now) {
+                        *ret_error = AVM_ERROR_NOT_ELIGIBLE;
+                        snprintf(why, why_size, "The user postponed the migration for another %" PRIu64 " s.",
+                                 (m->deferred_until - now) / USEC_PER_SEC);
+                        return -EAGAIN;
                 }
         }
-        names[n] = NULL;
-
-        if (n > 0 && m->bus)
-                (void) sd_bus_emit_properties_changed_strv(m->bus, "/org/avmigrate/Migrate1", "org.avmigrate.Migrate1.Manager",
-                                                           (char **) names);
-        *old = now;
-        return pending;
-}
-
-static int on_emit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-
-        m->emit_timer = sd_event_source_disable_unref(m->emit_timer);
-        manager_changed(m);
+        *ret_from = from;
+        *ret_to = to;
         return 0;
-}
-
-static int on_emit_defer(sd_event_source *s, void *userdata) {
-        Manager *m = userdata;
-
-        m->emit_defer = sd_event_source_disable_unref(m->emit_defer);
-        if (emit_now(m) > 0 && !m->emit_timer)
-                (void) sd_event_add_time_relative(m->event, &m->emit_timer, CLOCK_MONOTONIC, PROGRESS_EMIT_INTERVAL_USEC, 0,
-                                                  on_emit_timer, m);
-        return 0;
-}
-
-void manager_changed(Manager *m) {
-        if (m->emit_defer || !m->event)
-                return;
-        (void) sd_event_add_defer(m->event, &m->emit_defer, on_emit_defer, m);
 }
 
 void manager_set_status(Manager *m, const char *text) {
@@ -345,8 +323,8 @@ void manager_detect(Manager *m) {
 
         if (m->detect_worker)
                 return;
-        r = worker_start(m->event, "detect", DETECT_TIMEOUT_USEC, (const char *const[]){ "detect", NULL }, NULL, on_detect_done, m,
-                         &m->detect_worker);
+        r = worker_start(m->event, "detect", DETECT_TIMEOUT_USEC, (const char *const[]){ "detect", NULL }, NULL, on_detect_done,
+                         m, &m->detect_worker);
         if (r < 0)
                 log_warning_errno(r, "Cannot start product detection: %m");
 }
@@ -401,7 +379,6 @@ int manager_startup(Manager *m) {
                          corrupt);
                 (void) manager_save(m);
         }
-        manager_snapshot(m, &m->emitted);
         if (j)
                 m->job = j; /* resumed once the bus is up */
         return 0;

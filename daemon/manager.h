@@ -23,9 +23,24 @@ typedef struct PropertySnapshot {
         unsigned deferrals_left;
 } PropertySnapshot;
 
+/* How the manager and the engine tell the D-Bus surface (bus-manager.c,
+ * bus-job.c) what changed: the one edge from the core to the bus, which
+ * registers itself here. Every member may be NULL, and so may the observer
+ * (the engine's unit tests run without a bus). */
+typedef struct ManagerObserver {
+        void (*properties_changed)(Manager *m); /* some Manager property may have changed */
+        int (*job_added)(Job *j);               /* a job object appears */
+        void (*job_removed)(Job *j);            /* ... and goes */
+        void (*job_changed)(Job *j);            /* its State, Step or Progress may have changed */
+        void (*step_started)(Job *j, StepId s);
+        void (*step_finished)(Job *j, StepId s, const char *result);
+        void (*job_finished)(Job *j); /* the result is final (JobRemoved) */
+} ManagerObserver;
+
 struct Manager {
         sd_event *event;
         sd_bus *bus;
+        const ManagerObserver *observer;
         AvmConfig *config;
         ProductList products;
         bool detected; /* the first detection finished */
@@ -66,8 +81,13 @@ ProductInfo *manager_discouraged(Manager *m);
 ProductInfo *manager_replacement(Manager *m, const char *preferred);
 bool manager_overlap_allowed(Manager *m, ProductInfo *from, ProductInfo *to);
 
-/* Schedules a comparison of all properties against what was last emitted. */
+/* Tells the observer that Manager properties may have changed. */
 void manager_changed(Manager *m);
+/* Whether a migration may start now, and between which products: 0, or
+ * -errno with the D-Bus error name and why. -ENOENT: no discouraged product
+ * is installed (a fresh detection may find one). */
+int manager_check_start(Manager *m, const char *replacement, bool force, ProductInfo **ret_from, ProductInfo **ret_to,
+                        const char **ret_error, char *why, size_t why_size);
 const char *manager_state(Manager *m);
 void manager_snapshot(Manager *m, PropertySnapshot *s);
 int manager_save(Manager *m);

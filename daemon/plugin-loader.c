@@ -163,8 +163,7 @@ int plugins_load_ids(const char *dir, const AvmConfig *config, const char *const
                         continue;
                 snprintf(path, sizeof(path), "%s/%s.so", dir, ids[i]);
                 if (load_one(path, config, &set) >= 0 && !streq(set.items[set.n - 1].plugin->id, ids[i])) {
-                        log_error("Refusing plugin %s: it provides '%s', not '%s'.", path, set.items[set.n - 1].plugin->id,
-                                  ids[i]);
+                        log_error("Refusing plugin %s: it provides '%s', not '%s'.", path, set.items[set.n - 1].plugin->id, ids[i]);
                         dlclose(set.items[--set.n].dl);
                 }
         }

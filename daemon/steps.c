@@ -92,7 +92,8 @@ static void read_scope(OpContext *c, Product *p, AvmScope *ret) {
 /* The machine's scope, what the old product covered of it, and whether the
  * replacement can cover that: refused (-EXDEV, NotEligible) before anything
  * changes when it cannot. ret_roots: what the replacement will protect. */
-static int preflight_scope(OpContext *c, const AvmConfig *cfg, Product *from, Product *to, json_object *report, ScopeList *ret_roots) {
+static int preflight_scope(OpContext *c, const AvmConfig *cfg, Product *from, Product *to, json_object *report,
+                           ScopeList *ret_roots) {
         ScopeList roots, absent, required, cannot = { 0 }, coverable = { 0 }, uncovered_required = { 0 };
         char list[1024], why[600] = "";
         AvmScope old;
@@ -468,7 +469,6 @@ static void set_excluded(const char **out, const AvmConfig *cfg, const AvmPlugin
 }
 
 static void set_host_scope(Job *j, const AvmConfig *cfg, Product *from, Product *to) {
-
         if (j->scope.n == 0 && j->step > STEP_PREFLIGHT) {
                 ScopeList absent; /* a job from before scopes were recorded */
                 scope_resolve(&cfg->protected_paths, &cfg->protected_exclude, cfg->protect_mounts, &j->scope, &absent);
@@ -485,8 +485,7 @@ static void set_host_scope(Job *j, const AvmConfig *cfg, Product *from, Product 
 }
 
 /* The job's two products, with the scope set for them. */
-static int job_products(OpContext *c, Job *j, const AvmConfig *cfg, ProductSet *products, Product **ret_from,
-                        Product **ret_to) {
+static int job_products(OpContext *c, Job *j, const AvmConfig *cfg, ProductSet *products, Product **ret_from, Product **ret_to) {
         Product *from = plugins_find(products, j->from), *to = plugins_find(products, j->to);
 
         if (!from || !to)

@@ -124,9 +124,10 @@ static int cmd_detect(int fd, ProductSet *set) {
 
                 if (detected && d.installed)
                         (void) op_status(&c, p, &st);
-                json_object_array_add(arr, products_entry_json(p->plugin->id, p->plugin->product, p->plugin->capabilities,
-                                                               detected, detected && d.installed, detected ? d.version : "",
-                                                               detected && d.installed && st.realtime, st.healthy));
+                json_object_array_add(arr,
+                                      products_entry_json(p->plugin->id, p->plugin->product, p->plugin->capabilities, detected,
+                                                          detected && d.installed, detected ? d.version : "",
+                                                          detected && d.installed && st.realtime, st.healthy));
         }
         json_object_object_add(o, "products", arr);
         worker_send_json(fd, "DATA", o);

@@ -77,9 +77,21 @@ const char *worker_binary(void) {
  * vendor tools and package managers). */
 static bool env_always_passed(const char *name, size_t len) {
         static const char *const names[] = {
-                "STATE_DIRECTORY", "CONFIGURATION_DIRECTORY", "CACHE_DIRECTORY", "LOGS_DIRECTORY", "RUNTIME_DIRECTORY",
-                "JOURNAL_STREAM",  "DBUS_SYSTEM_BUS_ADDRESS", "http_proxy",      "https_proxy",    "no_proxy",
-                "HTTP_PROXY",      "HTTPS_PROXY",             "NO_PROXY",        "ALL_PROXY",      "all_proxy",
+                "STATE_DIRECTORY",
+                "CONFIGURATION_DIRECTORY",
+                "CACHE_DIRECTORY",
+                "LOGS_DIRECTORY",
+                "RUNTIME_DIRECTORY",
+                "JOURNAL_STREAM",
+                "DBUS_SYSTEM_BUS_ADDRESS",
+                "http_proxy",
+                "https_proxy",
+                "no_proxy",
+                "HTTP_PROXY",
+                "HTTPS_PROXY",
+                "NO_PROXY",
+                "ALL_PROXY",
+                "all_proxy",
         };
 
         if (len > 10 && strncmp(name, "AVMIGRATE_", 10) == 0)
@@ -281,15 +293,14 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
         } else if (!w->have_errno) {
                 w->error = si->si_status == 0 ? -EPROTO : -ECHILD;
                 if (!w->message[0])
-                        snprintf(w->message, sizeof(w->message), "worker '%s' exited with status %d without a result",
-                                 w->name, si->si_status);
+                        snprintf(w->message, sizeof(w->message), "worker '%s' exited with status %d without a result", w->name,
+                                 si->si_status);
         }
         /* A worker that died while running a program (apt, dpkg, a vendor
          * uninstaller) leaves it running in its own process group: let it
          * finish before anything else touches the products (bounded). */
         if (orphan_of(w->name, &w->orphan)) {
-                log_notice("Worker '%s' is gone but pid %d it started still runs; waiting for it.", w->name,
-                           (int) w->orphan.pid);
+                log_notice("Worker '%s' is gone but pid %d it started still runs; waiting for it.", w->name, (int) w->orphan.pid);
                 w->orphan_deadline = now_usec(CLOCK_MONOTONIC) + ORPHAN_WAIT_USEC;
                 if (sd_event_add_time_relative(w->event, &w->orphan_timer, CLOCK_MONOTONIC, ORPHAN_POLL_USEC, 0, on_orphan_timer,
                                                w) >= 0)
