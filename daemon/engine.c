@@ -81,6 +81,23 @@ static void on_job_expire_timer(Job *j) {
         manager_changed(m);
 }
 
+/* The verified copy of the artifact is only for this job (its source stays
+ * where the admin put it). */
+static void remove_artifact(Job *j) {
+        char dir[sizeof(j->artifact)], *slash;
+
+        if (!j->artifact[0])
+                return;
+        if (unlink(j->artifact) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Cannot remove %s: %m", j->artifact);
+        snprintf(dir, sizeof(dir), "%s", j->artifact);
+        slash = strrchr(dir, '/');
+        if (slash) {
+                *slash = 0;
+                (void) rmdir(dir);
+        }
+}
+
 static void engine_finish(Job *j, const char *result) {
         Manager *m = j->manager;
         json_object *report;
@@ -98,6 +115,7 @@ static void engine_finish(Job *j, const char *result) {
         job_timeline(j, "finished", NULL, result);
         job_persist(j);
 
+        remove_artifact(j);
         /* Report: history record first, then the signal, then forget job.json;
          * a crash in between re-runs only what is missing. */
         if (!history_has(j->id)) {
@@ -203,6 +221,11 @@ static void apply_step_data(Job *j, json_object *data, bool *skipped) {
                 if (scope_list_from_json(v, &l) >= 0)
                         j->scope = l;
                 take_scope_report(j, data);
+        }
+        if (j->step == STEP_FETCH && json_object_object_get_ex(data, "artifact", &v)) {
+                snprintf(j->artifact, sizeof(j->artifact), "%s", json_object_get_string(v));
+                if (json_object_object_get_ex(data, "artifact_sha256", &v))
+                        snprintf(j->artifact_sha256, sizeof(j->artifact_sha256), "%s", json_object_get_string(v));
         }
         if (j->step == STEP_HANDOVER && json_object_object_get_ex(data, "scope_after", &v) && j->scope_report)
                 json_object_object_add(j->scope_report, "after", json_object_get(v));

@@ -66,11 +66,13 @@ typedef struct Job {
         char last_error[512];
         uint64_t created_usec, finished_usec;
         uint64_t gap_usec;
-        json_object *timeline;     /* array of {t, event, ...} */
-        json_object *samples;      /* continuity monitor samples */
-        json_object *gaps;         /* measured windows without verified protection */
-        json_object *probes;       /* detection tests */
-        ScopeList scope;           /* roots the replacement is set to protect and probed in (preflight) */
+        json_object *timeline; /* array of {t, event, ...} */
+        json_object *samples;  /* continuity monitor samples */
+        json_object *gaps;     /* measured windows without verified protection */
+        json_object *probes;   /* detection tests */
+        ScopeList scope;       /* roots the replacement is set to protect and probed in (preflight) */
+        char artifact[256];    /* the fetched, verified copy install installs ("" = package repository) */
+        char artifact_sha256[65];
         json_object *scope_report; /* paths, absent, excluded, before, required, after; NULL until preflight */
 
         Worker *worker;

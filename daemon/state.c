@@ -78,6 +78,10 @@ json_object *job_to_json(const Job *j) {
         json_object_object_add(o, "scope", scope_list_to_json(&j->scope));
         if (j->scope_report)
                 json_object_object_add(o, "scope_report", json_object_get(j->scope_report));
+        if (j->artifact[0]) {
+                add_str(o, "artifact", j->artifact);
+                add_str(o, "artifact_sha256", j->artifact_sha256);
+        }
         return o;
 }
 
@@ -213,6 +217,12 @@ int job_from_json(Job *j, json_object *o, char *why, size_t why_size) {
                         FAIL("invalid scope_report");
                 j->scope_report = json_object_get(v);
         }
+        /* Optional: only a job whose fetch step verified an artifact has one. */
+        if (json_object_object_get_ex(o, "artifact", &v) &&
+            (get_str(o, "artifact", j->artifact, sizeof(j->artifact), false) < 0 || j->artifact[0] != '/' ||
+             get_str(o, "artifact_sha256", j->artifact_sha256, sizeof(j->artifact_sha256), false) < 0 ||
+             strlen(j->artifact_sha256) != 64 || strspn(j->artifact_sha256, "0123456789abcdef") != 64))
+                FAIL("invalid artifact");
         return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include "gap.h"
@@ -233,37 +234,124 @@ static int sha256_file(const char *path, char hex[65], uint64_t *size) {
         return 0;
 }
 
+/* Copies src into $STATE_DIRECTORY/artifacts/<sha256>/<name> (root-only)
+ * while hashing it, and keeps the copy only if it has the expected hash:
+ * what install installs is that copy, so a file changed at its source
+ * after the check cannot be what gets installed. */
+static int copy_verified(OpContext *c, const char *src, const char *want, char *ret, size_t ret_size) {
+        char dir[PATH_MAX], tmp[PATH_MAX], hex[65];
+        _cleanup_close_ int in = -EBADF, out = -EBADF;
+        const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
+        unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+        unsigned mdlen = 0;
+        uint64_t size = 0;
+        EVP_MD_CTX *ctx;
+        ssize_t n;
+        int r = 0;
+
+        if (!base[0] || base[0] == '.' || strlen(base) > 128)
+                return op_fail(c, -EINVAL, "artifact %s: unusable file name", src);
+        if (state_path(dir, sizeof(dir), "artifacts") < 0 || mkdir_p(dir, 0700) < 0)
+                return op_fail(c, -EIO, "cannot create the artifact directory %s", dir);
+        snprintf(tmp, sizeof(tmp), "%s/.fetch.XXXXXX", dir);
+        in = open(src, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+                return op_fail(c, -errno, "cannot read artifact %s: %m", src);
+        out = mkostemp(tmp, O_CLOEXEC);
+        if (out < 0)
+                return op_fail(c, -errno, "cannot write into %s: %m", dir);
+        ctx = EVP_MD_CTX_new();
+        if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+                r = -ENOMEM;
+        while (r >= 0 && (n = read(in, buf, sizeof(buf))) != 0) {
+                if (n < 0) {
+                        r = errno == EINTR ? 0 : -errno;
+                        continue;
+                }
+                size += (uint64_t) n;
+                if (size > ARTIFACT_MAX_SIZE)
+                        r = -EFBIG;
+                else if (EVP_DigestUpdate(ctx, buf, (size_t) n) != 1 || write(out, buf, (size_t) n) != n)
+                        r = -EIO;
+        }
+        if (r >= 0 && (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen < 32 || fsync(out) < 0))
+                r = -EIO;
+        EVP_MD_CTX_free(ctx);
+        for (unsigned i = 0; r >= 0 && i < 32; i++)
+                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        if (r >= 0 && strcasecmp(hex, want) != 0)
+                r = op_fail(c, -EBADMSG, "artifact %s has SHA-256 %s, expected %s", src, hex, want);
+        else if (r < 0)
+                r = op_fail(c, r, "cannot copy artifact %s: %s", src, strerror(-r));
+        if (r >= 0) {
+                snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/%s", hex);
+                if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || snprintf(ret, ret_size, "%s/%s", dir, base) >= (int) ret_size ||
+                    rename(tmp, ret) < 0)
+                        r = op_fail(c, -errno, "cannot keep the artifact in %s: %m", dir);
+        }
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
 /* Artifacts given locally ([Product <id>] Artifact=, ArtifactSHA256=) are
  * verified here; downloads from the fleet manifest arrive with the fleet
  * work. Without an artifact the product comes from the package repositories. */
-static int step_fetch(OpContext *c, Job *j, Product *to) {
+static int step_fetch(OpContext *c, Product *to) {
         const char *artifact = avm_host_config(&to->host, "Artifact");
         const char *want = avm_host_config(&to->host, "ArtifactSHA256");
-        char hex[65];
-        uint64_t size;
+        char path[PATH_MAX];
+        json_object *o;
         int r;
 
         if (isempty(artifact)) {
                 send_data(c->fd, "skipped", true, NULL);
                 return 0;
         }
-        if (isempty(want) || strlen(want) != 64)
+        if (isempty(want) || strlen(want) != 64 || strspn(want, "0123456789abcdefABCDEF") != 64)
                 return op_fail(c, -EINVAL, "Artifact= for %s needs ArtifactSHA256= (64 hex digits)", to->plugin->id);
-        r = sha256_file(artifact, hex, &size);
+        r = copy_verified(c, artifact, want, path, sizeof(path));
         if (r < 0)
-                return op_fail(c, r, "cannot read artifact %s: %s", artifact, strerror(-r));
-        if (strcasecmp(hex, want) != 0)
-                return op_fail(c, -EBADMSG, "artifact %s has SHA-256 %s, expected %s", artifact, hex, want);
+                return r;
         op_event(c, "artifact-verified", to->plugin->id, artifact);
-        send_data(c->fd, "skipped", false, NULL);
+        o = json_object_new_object();
+        json_object_object_add(o, "artifact", json_object_new_string(path));
+        json_object_object_add(o, "artifact_sha256", json_object_new_string(strrchr(path, '/') - 64));
+        send_data(c->fd, "skipped", false, o);
         return 0;
 }
 
-static int step_install(OpContext *c, Product *to) {
+/* The copy fetch verified, checked again (it sat on disk between the steps)
+ * and handed to the plugin (avm_host_artifact()). */
+static int use_artifact(OpContext *c, Job *j, Product *to) {
+        char hex[65];
+        uint64_t size;
+        int r;
+
+        if (!j->artifact[0])
+                return 0;
+        r = sha256_file(j->artifact, hex, &size);
+        if (r < 0)
+                return op_fail(c, r, "cannot read the fetched artifact %s: %s", j->artifact, strerror(-r));
+        if (!streq(hex, j->artifact_sha256))
+                return op_fail(c, -EBADMSG, "the fetched artifact %s changed since it was verified (SHA-256 %s, expected %s)",
+                               j->artifact, hex, j->artifact_sha256);
+        free(to->host.artifact);
+        to->host.artifact = strdup(j->artifact);
+        if (!to->host.artifact)
+                return op_fail(c, -ENOMEM, "out of memory");
+        op_event(c, "artifact-used", to->plugin->id, j->artifact);
+        return 0;
+}
+
+static int step_install(OpContext *c, Job *j, Product *to) {
         AvmDetection d;
         AvmStatus st;
         int r;
 
+        r = use_artifact(c, j, to);
+        if (r < 0)
+                return r;
         r = op_detect(c, to, &d);
         if (r < 0)
                 return r;
@@ -509,9 +597,9 @@ int steps_run(int fd, Job *j, const AvmConfig *cfg, ProductSet *products) {
         case STEP_PREFLIGHT:
                 return step_preflight(&c, cfg, from, to);
         case STEP_FETCH:
-                return step_fetch(&c, j, to);
+                return step_fetch(&c, to);
         case STEP_INSTALL:
-                return step_install(&c, to);
+                return step_install(&c, j, to);
         case STEP_VERIFY_REPLACEMENT:
                 return step_verify_replacement(&c, to);
         case STEP_HANDOVER:

@@ -4,6 +4,8 @@
 #   stale      a stale worker record never gets a stranger killed
 #   boundary   what the vendor tools see: default SIGPIPE, a minimal
 #              environment (PassEnvironment= passes more), nothing of the daemon
+#   artifact, artifact-bad   a local artifact: verified, copied, installed;
+#              a wrong hash, and a copy changed before install, are refused
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -115,11 +117,73 @@ Product=probe"
         check "vendor tools inherit no socket (not the bus, not the worker protocol)" contains "$v" '/0/nonotify"'
 }
 
+# The fetch step verifies [Product] Artifact= and keeps a root-only copy;
+# install installs exactly that copy (the test product takes the file's
+# first line as its version), re-checked first.
+artifact_config() { # artifact_config SHA256
+        mkdir -p "$d/art"
+        printf '3.0-from-artifact\n' >"$d/art/test-new_3.0.pkg"
+        set_config "[Product test-new]
+Artifact=$d/art/test-new_3.0.pkg
+ArtifactSHA256=$1"
+}
+version_of() { busctl get-property "$DEST" "$OBJ" "$IFACE" Products | grep -o "\"$1\" \"[^\"]*\" \"[^\"]*\"" | cut -d'"' -f6; }
+pause_at() { # pause_at STEP: pauses the running job just before STEP
+        for _ in $(seq 1 20); do
+                mcall Pause >/dev/null
+                wait_state_not running || return 1
+                [ "$(prop Step)" = "$1" ] && return 0
+                mcall Resume >/dev/null
+        done
+        return 1
+}
+
+case_artifact() {
+        local sha
+        artifact_config "$(printf '3.0-from-artifact\n' | sha256sum | cut -d' ' -f1)"
+        start_job >/dev/null
+        wait_finished
+        check "job completed" [ "$(prop State)" = completed ]
+        check "the artifact is what was installed" [ "$(version_of test-new)" = 3.0-from-artifact ]
+        check "report: artifact verified at fetch and used at install" \
+                [ "$(report_field '[e["event"] for e in r["timeline"] if e["event"].startswith("artifact-")]')" = "['artifact-verified', 'artifact-used']" ]
+        check "the verified copy is removed after the job" [ -z "$(find "$d/state/artifacts" -type f 2>/dev/null)" ]
+        check "the admin's file is left alone" [ -f "$d/art/test-new_3.0.pkg" ]
+}
+
+case_artifact_bad() {
+        local copy
+        artifact_config 0000000000000000000000000000000000000000000000000000000000000000
+        start_job >/dev/null
+        wait_finished
+        check "a wrong SHA-256 fails the job at fetch" [ "$(report_field 'r["steps"][1]["result"]')" = failed ]
+        check "... saying why" contains "$(prop LastError)" 'has SHA-256 .*expected 0000'
+        check "... and nothing was installed" not installed test-new
+        check "... the old product still protects" protecting test-old
+        check "... no copy is kept" [ -z "$(find "$d/state/artifacts" -type f 2>/dev/null)" ]
+
+        # The copy changes between fetch and install: install refuses it.
+        artifact_config "$(printf '3.0-from-artifact\n' | sha256sum | cut -d' ' -f1)"
+        start_job >/dev/null
+        check "job paused before install" pause_at install
+        copy=$(find "$d/state/artifacts" -type f | head -n 1)
+        check "the verified copy is root-only" [ "$(stat -c %a "$(dirname "$(dirname "$copy")")")" = 700 ]
+        printf '6.6-tampered\n' >"$copy"
+        mcall Resume >/dev/null
+        wait_finished
+        check "a changed copy is refused at install" contains "$(report_field 'r["steps"][2]["error"]')" 'changed since it was verified'
+        check "... the job rolled back" [ "$(prop State)" = rolled-back ]
+        check "... the tampered file was never installed" [ "$(version_of test-new)" != 6.6-tampered ]
+        check "... the old product protects" protecting test-old
+}
+
 export AVM_SECRET=leak AVM_PASSED=yes NOTIFY_SOCKET=/run/nonexistent-notify
 case "${1:-help}" in
 help) case_help ;;
 stale) case_stale ;;
 boundary) case_boundary ;;
+artifact) case_artifact ;;
+artifact-bad) case_artifact_bad ;;
 *) echo "unknown case $1"; exit 2 ;;
 esac
 finish
