@@ -37,7 +37,8 @@ wait_step "$step"
 sleep 0.4
 check "$step/$mode: daemon was inside the step" [ "$(prop Step)" = "$step" ]
 if [ "$mode" = worker ]; then
-        wpid=$(cat "$AVM_TESTENV_DIR/state/worker-step.pid")
+        # worker-step.pid: "PID START-TIME BOOT-ID" (daemon/process-id.h)
+        wpid=$(cut -d" " -f1 "$AVM_TESTENV_DIR/state/worker-step.pid")
         check "$step/$mode: a step worker runs" kill -0 "$wpid"
         rm -f "$AVM_PRODUCTS"/test-*/delay-*
         kill -KILL "$wpid"
