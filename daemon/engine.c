@@ -288,6 +288,7 @@ static void on_step_done(Worker *w, int error, const char *message, json_object 
                 sd_event_exit(j->manager->event, 0);
                 return;
         }
+        j->steps[s].op_usec += worker_op_usec(w);
         j->worker = worker_free(j->worker);
         if (j->inhibit_fd >= 0 && s == STEP_HANDOVER)
                 j->inhibit_fd = safe_close_fd(j->inhibit_fd);

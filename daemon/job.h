@@ -41,6 +41,7 @@ typedef enum JobState {
 typedef struct StepRecord {
         char result[16];                      /* "", done, skipped, failed */
         uint64_t started_usec, finished_usec; /* CLOCK_REALTIME */
+        uint64_t op_usec;                     /* the worker's own time for the step's operations */
         char error[512];
 } StepRecord;
 

@@ -67,6 +67,7 @@ json_object *job_to_json(const Job *j) {
                 add_str(s, "result", j->steps[i].result);
                 add_u64(s, "started_usec", j->steps[i].started_usec);
                 add_u64(s, "finished_usec", j->steps[i].finished_usec);
+                add_u64(s, "op_usec", j->steps[i].op_usec);
                 add_str(s, "error", j->steps[i].error);
                 json_object_array_add(steps, s);
         }
@@ -200,6 +201,9 @@ int job_from_json(Job *j, json_object *o, char *why, size_t why_size) {
                     get_u64(s, "started_usec", UINT64_MAX / 2, &r->started_usec) < 0 ||
                     get_u64(s, "finished_usec", UINT64_MAX / 2, &r->finished_usec) < 0 ||
                     get_str(s, "error", r->error, sizeof(r->error), false) < 0)
+                        FAIL("invalid step record %d", i);
+                /* Optional: state files written before the worker measured itself have none. */
+                if (json_object_object_get_ex(s, "op_usec", &v) && get_u64(s, "op_usec", UINT64_MAX / 2, &r->op_usec) < 0)
                         FAIL("invalid step record %d", i);
                 if (r->result[0] && !streq(r->result, "done") && !streq(r->result, "skipped") && !streq(r->result, "failed"))
                         FAIL("invalid step result '%s'", r->result);

@@ -11,6 +11,7 @@
  */
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 
@@ -177,12 +178,18 @@ static int run_job(const WorkerArgs *a, const AvmConfig *cfg) {
         ids[2] = NULL;
         r = plugins_load_ids(plugin_dir(), cfg, ids, &set);
         if (r >= 0) {
+                uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+                char buf[32];
+
                 if (streq(a->command, "step"))
                         r = steps_run(a->fd, j, cfg, &set);
                 else if (streq(a->command, "rollback"))
                         r = steps_rollback(a->fd, j, cfg, &set);
                 else
                         r = steps_restore(a->fd, j, cfg, &set);
+                /* The bare operations, for the per-step overhead (bench/step-overhead). */
+                snprintf(buf, sizeof(buf), "%" PRIu64, now_usec(CLOCK_MONOTONIC) - t0);
+                worker_send(a->fd, "TIME", buf);
         }
         job_free(j);
         return r;

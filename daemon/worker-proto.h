@@ -8,6 +8,7 @@
  * datagrams on a SOCK_SEQPACKET socket, one KEY=VALUE per datagram:
  *   PROGRESS=<0..100>  STATUS=<text>  EVENT=<json>  DATA=<json>
  *   ERRNO=<positive errno or 0, the result, last>  ERRMSG=<text>
+ *   TIME=<µs the plugin operations took, without the worker's start-up>
  * A worker run from a shell (no --fd) prints the same lines on stdout. */
 
 #define WORKER_MSG_MAX (64u * 1024u)

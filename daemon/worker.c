@@ -41,6 +41,7 @@ struct Worker {
         bool timed_out;
         char message[512];
         json_object *data;
+        uint64_t op_usec;
         bool done;
 };
 
@@ -48,6 +49,10 @@ static char *worker_env[WORKER_ENV_MAX + 1];
 
 const char *worker_name(Worker *w) {
         return w->name;
+}
+
+uint64_t worker_op_usec(Worker *w) {
+        return w->op_usec;
 }
 
 pid_t worker_pid(Worker *w) {
@@ -225,6 +230,10 @@ static void handle_message(Worker *w, char *buf, size_t n) {
                         w->error = -(int) e;
                         w->have_errno = true;
                 }
+        } else if (streq(buf, "TIME")) {
+                uint64_t u;
+                if (parse_uint64(eq + 1, &u) >= 0)
+                        w->op_usec = u;
         } else if (streq(buf, "ERRMSG"))
                 snprintf(w->message, sizeof(w->message), "%s", eq + 1);
         else if (streq(buf, "DATA")) {

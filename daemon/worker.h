@@ -31,6 +31,9 @@ void worker_stop(Worker *w);
 Worker *worker_free(Worker *w);
 const char *worker_name(Worker *w);
 pid_t worker_pid(Worker *w);
+/* The worker's own measure of its operations (TIME=), 0 if it sent none:
+ * what a step costs without the daemon and the worker's start-up. */
+uint64_t worker_op_usec(Worker *w);
 
 /* The environment every worker gets: a fixed PATH, LANG=C.UTF-8, the
  * directories systemd passes (STATE_DIRECTORY, …), AVMIGRATE_*, the proxy

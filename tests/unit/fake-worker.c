@@ -116,6 +116,10 @@ const char *worker_name(Worker *w) {
         return w->name;
 }
 
+uint64_t worker_op_usec(Worker *w) {
+        return 0;
+}
+
 pid_t worker_pid(Worker *w) {
         return 0;
 }
