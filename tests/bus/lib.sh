@@ -69,4 +69,10 @@ set_config() { # set_config TEXT: writes a drop-in and restarts the daemon
         avm-testenv daemon-start
 }
 not() { ! "$@"; }
+one_of() { # one_of VALUE CHOICE...: VALUE is one of the CHOICEs
+        local v=$1 c
+        shift
+        for c in "$@"; do [ "$v" = "$c" ] && return 0; done
+        return 1
+}
 contains() { grep -q -- "$2" <<<"$1"; } # contains TEXT PATTERN
