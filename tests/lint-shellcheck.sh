@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck on every shell script git tracks: *.sh and every file whose
+# Runs shellcheck on every shell script git tracks: *.sh and every file whose
 # first line is a sh or bash shebang (tools/demo, tests/bus/avm-testenv,
 # tests/system/run, debian/avmigrate.postrm, ...). A finding fails the test;
 # where the code is right, a narrow "# shellcheck disable=SCxxxx" with the

@@ -8,7 +8,9 @@
 # after the restart, so that the rolled-back outcome is exercised for sure
 # (without it every case happens to complete).
 # Usage: test-crash.sh STEP [stop-first|worker|rollback]
+# shellcheck disable=SC2119 # lib.sh helpers with optional arguments
 set -u
+# shellcheck source=tests/bus/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 step=$1
