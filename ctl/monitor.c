@@ -21,26 +21,37 @@ static void monitor_prefix(char *buf, size_t n) {
         snprintf(buf, n, "%s.%03ld", hms, ts.tv_nsec / 1000000L);
 }
 
-/* --json monitor: one compact JSON object per line. */
-static void monitor_emit_json(json_object *o) {
+/* {"signal": signal}, the start of a --json monitor line; NULL without memory. */
+static json_object *signal_new(const char *signal) {
+        json_object *o = json_object_new_object();
+
+        if (o)
+                json_object_object_add(o, "signal", json_object_new_string(signal));
+        return o;
+}
+
+/* --json monitor: one compact JSON object per line. Takes o, which may be
+ * NULL when signal_new() failed. */
+static int signal_emit(json_object *o) {
+        if (!o)
+                return -ENOMEM;
         json_object_object_add(o, "timestamp", json_object_new_uint64(now_usec(CLOCK_REALTIME)));
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         fflush(stdout);
+        json_object_put(o);
+        return 0;
 }
 
 /* A monitor JSON line for a job signal with two string arguments. */
 static int monitor_job_signal_json(const char *signal, uint64_t id, const char *k1, const char *v1, const char *k2, const char *v2) {
-        json_object *o = json_object_new_object();
+        json_object *o = signal_new(signal);
 
-        if (!o)
-                return -ENOMEM;
-        json_object_object_add(o, "signal", json_object_new_string(signal));
-        json_object_object_add(o, "job", json_object_new_uint64(id));
-        json_object_object_add(o, k1, json_object_new_string(v1));
-        json_object_object_add(o, k2, json_object_new_string(v2));
-        monitor_emit_json(o);
-        json_object_put(o);
-        return 0;
+        if (o) {
+                json_object_object_add(o, "job", json_object_new_uint64(id));
+                json_object_object_add(o, k1, json_object_new_string(v1));
+                json_object_object_add(o, k2, json_object_new_string(v2));
+        }
+        return signal_emit(o);
 }
 
 _printf_(1, 2) static void monitor_line(const char *fmt, ...) {
@@ -70,17 +81,14 @@ int monitor_step_started(uint64_t id, const char *step, uint32_t idx, uint32_t c
                 monitor_line("job %" PRIu64 ": step %s started (%" PRIu32 "/%" PRIu32 ")", id, step, idx, count);
                 return 0;
         }
-        o = json_object_new_object();
-        if (!o)
-                return -ENOMEM;
-        json_object_object_add(o, "signal", json_object_new_string("StepStarted"));
-        json_object_object_add(o, "job", json_object_new_uint64(id));
-        json_object_object_add(o, "step", json_object_new_string(step));
-        json_object_object_add(o, "index", json_object_new_int64(idx));
-        json_object_object_add(o, "count", json_object_new_int64(count));
-        monitor_emit_json(o);
-        json_object_put(o);
-        return 0;
+        o = signal_new("StepStarted");
+        if (o) {
+                json_object_object_add(o, "job", json_object_new_uint64(id));
+                json_object_object_add(o, "step", json_object_new_string(step));
+                json_object_object_add(o, "index", json_object_new_int64(idx));
+                json_object_object_add(o, "count", json_object_new_int64(count));
+        }
+        return signal_emit(o);
 }
 
 int monitor_step_finished(uint64_t id, const char *step, const char *result) {
@@ -128,15 +136,12 @@ int monitor_properties_changed(json_object *changed, json_object *invalidated) {
                 monitor_properties_line(changed, invalidated);
                 return 0;
         }
-        o = json_object_new_object();
-        if (!o)
-                return -ENOMEM;
-        json_object_object_add(o, "signal", json_object_new_string("PropertiesChanged"));
-        json_object_object_add(o, "changed", json_object_get(changed));
-        json_object_object_add(o, "invalidated", json_object_get(invalidated));
-        monitor_emit_json(o);
-        json_object_put(o);
-        return 0;
+        o = signal_new("PropertiesChanged");
+        if (o) {
+                json_object_object_add(o, "changed", json_object_get(changed));
+                json_object_object_add(o, "invalidated", json_object_get(invalidated));
+        }
+        return signal_emit(o);
 }
 
 int monitor_name_owner_changed(const char *old_owner, const char *new_owner) {
@@ -149,13 +154,10 @@ int monitor_name_owner_changed(const char *old_owner, const char *new_owner) {
                         monitor_line("avmigrated disconnected");
                 return 0;
         }
-        o = json_object_new_object();
-        if (!o)
-                return -ENOMEM;
-        json_object_object_add(o, "signal", json_object_new_string("NameOwnerChanged"));
-        json_object_object_add(o, "old_owner", json_object_new_string(old_owner));
-        json_object_object_add(o, "new_owner", json_object_new_string(new_owner));
-        monitor_emit_json(o);
-        json_object_put(o);
-        return 0;
+        o = signal_new("NameOwnerChanged");
+        if (o) {
+                json_object_object_add(o, "old_owner", json_object_new_string(old_owner));
+                json_object_object_add(o, "new_owner", json_object_new_string(new_owner));
+        }
+        return signal_emit(o);
 }

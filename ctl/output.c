@@ -38,40 +38,37 @@ void print_field(const char *label, const char *value) {
         printf("%15s%s %s\n", label, *label ? ":" : " ", value);
 }
 
-/* A local (not daemon) error: a usage mistake or a failure before any call. */
-/* --json output stays English (for scripts); stderr is in the user's language. */
-int local_error(const char *name, const char *fmt, ...) {
+/* --json output stays English (for scripts); stderr is in the user's
+ * language. */
+_printf_(2, 0) static void print_local_error(const char *name, const char *fmt, va_list ap) {
         char buf[1024];
-        va_list ap;
+        va_list aq;
 
         if (arg_json) {
-                va_start(ap, fmt);
-                vsnprintf(buf, sizeof(buf), fmt, ap);
-                va_end(ap);
+                va_copy(aq, ap);
+                vsnprintf(buf, sizeof(buf), fmt, aq);
+                va_end(aq);
                 print_json_error(name, buf);
         }
-        va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), _(fmt), ap);
-        va_end(ap);
         fprintf(stderr, "avmigratectl: %s\n", buf);
+}
+
+int local_error(const char *name, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        print_local_error(name, fmt, ap);
+        va_end(ap);
         return EXIT_FAIL;
 }
 
-/* Like local_error(): --json output in English, stderr translated. */
 int usage_error(const char *fmt, ...) {
-        char buf[512];
         va_list ap;
 
-        if (arg_json) {
-                va_start(ap, fmt);
-                vsnprintf(buf, sizeof(buf), fmt, ap);
-                va_end(ap);
-                print_json_error("org.freedesktop.DBus.Error.InvalidArgs", buf);
-        }
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), _(fmt), ap);
+        print_local_error("org.freedesktop.DBus.Error.InvalidArgs", fmt, ap);
         va_end(ap);
-        fprintf(stderr, "avmigratectl: %s\n", buf);
         fprintf(stderr, "%s\n", _("Try 'avmigratectl --help' for more information."));
         return EXIT_FAIL;
 }
