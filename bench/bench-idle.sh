@@ -68,8 +68,8 @@ rss_kb() {
 }
 
 threads() {
-        local n=0 d
-        for d in /proc/"$1"/task/*; do
+        local n=0
+        for _ in /proc/"$1"/task/*; do
                 n=$((n + 1))
         done
         echo "$n"

@@ -308,7 +308,8 @@ for _ in $(seq 1 100); do grep -q "$T_DONE" "$dir/agent.log" && break; sleep 0.0
 check "completed: still one notification (replaced in place)" wait_displayed 1
 screenshot completed
 done_id=$(grep -o 'Notification [0-9]*: '"$T_DONE" "$dir/agent.log" | tail -n 1 | cut -d' ' -f2 | tr -d :)
-check "running and completed share one id ($running_id = $done_id)" [ -n "$running_id" ] && [ "$running_id" = "$done_id" ]
+check "running notification has an id" [ -n "$running_id" ]
+check "running and completed share one id ($running_id = $done_id)" [ "$running_id" = "$done_id" ]
 check "  ... read back" close_and_read
 check "dunst received the completed summary" [ "$(last summary)" = "$T_DONE" ]
 body=$(last body)

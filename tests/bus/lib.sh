@@ -31,8 +31,8 @@ start_job() { mcall Start 'a{sv}' "${@:-0}"; }
 
 # wait_state_not S... : waits until State is none of the given states (30 s).
 wait_state_not() {
-        local s i
-        for i in $(seq 1 600); do
+        local s
+        for _ in $(seq 1 600); do
                 s=$(prop State 2>/dev/null) || s=""
                 case " $* " in *" $s "*) ;; *) [ -n "$s" ] && return 0 ;; esac
                 sleep 0.05
@@ -57,7 +57,7 @@ installed() { [ -e "$AVM_PRODUCTS/$1/installed" ]; }
 some_product_protecting() { protecting test-old || protecting test-new; }
 report_json() { busctl call "$DEST" "$OBJ" "$IFACE" GetReport t "${1:-0}" --json=short | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0])'; }
 report_field() { # report_field PYEXPR  (r = report dict)
-        report_json | python3 -c "import json,sys; r=json.load(sys.stdin); print($1)"
+        report_json 0 | python3 -c "import json,sys; r=json.load(sys.stdin); print($1)"
 }
 count_ops() { # count_ops PRODUCT "op state"
         [ -f "$AVM_PRODUCTS/$1/ops.log" ] || { echo 0; return; }
@@ -69,4 +69,14 @@ set_config() { # set_config TEXT: writes a drop-in and restarts the daemon
         avm-testenv daemon-start
 }
 not() { ! "$@"; }
+daemon_alive() { kill -0 "$(avm-testenv daemon-pid)" 2>/dev/null; }
+# refused_to_start RC: the exit code of `timeout N avmigrated` says it failed
+# on its own (not 0), and did not hang until timeout killed it (124).
+refused_to_start() { [ "$1" -ne 0 ] && [ "$1" -ne 124 ]; }
+one_of() { # one_of VALUE CHOICE...: VALUE is one of the CHOICEs
+        local v=$1 c
+        shift
+        for c in "$@"; do [ "$v" = "$c" ] && return 0; done
+        return 1
+}
 contains() { grep -q -- "$2" <<<"$1"; } # contains TEXT PATTERN

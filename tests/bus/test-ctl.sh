@@ -164,7 +164,6 @@ if [[ $rc -eq 0 ]] && json_check 'isinstance(d, dict) and d.get("result") in ("c
 else
         fail "start --wait --json (rc=$rc)"
 fi
-job_report=$(cat "$tmp/out")
 
 ctl products --json
 if [[ $rc -eq 0 ]] && json_check '

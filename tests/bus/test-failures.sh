@@ -2,7 +2,9 @@
 # Failure injected at each step: the job ends rolled-back or failed (or
 # not-started for preflight) and some product protects the machine.
 # Usage: test-failures.sh CASE   (each case runs in its own avm-testenv)
+# shellcheck disable=SC2119 # lib.sh helpers with optional arguments
 set -u
+# shellcheck source=tests/bus/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 case_name=$1

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A full migration test-old → test-new, the plan, properties, report and history.
+# shellcheck disable=SC2119 # lib.sh helpers with optional arguments
 set -u
+# shellcheck source=tests/bus/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 check "State is pending before" [ "$(prop State)" = pending ]

@@ -94,6 +94,7 @@ sys_boot() {
         local i st
         SYS_ROOT=$1
         : >"$SYS_WORK/nspawn.log"
+        # shellcheck disable=SC2086 # SYS_NSPAWN_EXTRA: extra options, split into words
         systemd-nspawn --boot --directory="$SYS_ROOT" --machine="$SYS_MACHINE" --register=no --keep-unit \
                 --console=passive --capability=all --system-call-filter='fanotify_init fanotify_mark' \
                 --resolv-conf=replace-host ${SYS_NSPAWN_EXTRA:-} >>"$SYS_WORK/nspawn.log" 2>&1 </dev/null &
