@@ -7,14 +7,6 @@
 
 #include "util.h"
 
-uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        if (clock_gettime(clock, &ts) < 0)
-                return 0;
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
@@ -163,22 +155,6 @@ int parse_boolean(const char *v) {
                 if (strcasecmp(v, no[i]) == 0)
                         return 0;
         return -EINVAL;
-}
-
-int parse_uint64(const char *v, uint64_t *ret) {
-        char *end = NULL;
-        unsigned long long u;
-
-        if (isempty(v) || *v == '-' || *v == '+' || *v == ' ')
-                return -EINVAL;
-        errno = 0;
-        u = strtoull(v, &end, 10);
-        if (errno != 0)
-                return -errno;
-        if (!end || *end)
-                return -EINVAL;
-        *ret = (uint64_t) u;
-        return 0;
 }
 
 int parse_sec(const char *v, uint64_t *ret) {

@@ -16,15 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
-#define USEC_PER_SEC UINT64_C(1000000)
-#define USEC_PER_MSEC UINT64_C(1000)
+/* shared/ (libavm_shared): what the daemon, the worker, avmigratectl and the
+ * agent all need — cleanup macros, µs clocks, parse_uint64(). */
+#include "macro.h"
+#include "parse-util.h"
+#include "time-util.h"
 
-static inline void freep(void *p) {
-        free(*(void **) p);
-}
-#define _cleanup_free_ _cleanup_(freep)
 
 static inline void closep(int *fd) {
         if (*fd >= 0) {
@@ -52,15 +49,12 @@ static inline bool streq_ptr(const char *a, const char *b) {
                 return a == b;
         return strcmp(a, b) == 0;
 }
-#define streq(a, b) (strcmp((a), (b)) == 0)
-#define isempty(s) (!(s) || !*(s))
 
 static inline void *mfree(void *p) {
         free(p);
         return NULL;
 }
 
-uint64_t now_usec(clockid_t clock);
 
 /* Reads at most max bytes of a file; -EFBIG if it is larger. */
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size);
@@ -81,7 +75,6 @@ int parse_boolean(const char *v);
 /* Parses seconds, optionally fractional ("0.2"), into µs. */
 int parse_sec(const char *v, uint64_t *ret);
 
-int parse_uint64(const char *v, uint64_t *ret);
 
 /* First path of a colon-separated $STATE_DIRECTORY-like variable, or fallback. */
 const char *env_dir(const char *name, const char *fallback, char *buf, size_t size);
