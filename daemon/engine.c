@@ -81,6 +81,20 @@ static void on_job_expire_timer(Job *j) {
         manager_changed(m);
 }
 
+/* verify-final has just seen the old product gone and the new one
+ * protecting: what the daemon knows must say so until the detection that
+ * follows reports (State would otherwise read "pending" in between). */
+static void products_migrated(Manager *m, Job *j) {
+        ProductInfo *from = products_find(&m->products, j->from), *to = products_find(&m->products, j->to);
+
+        if (j->dry_run)
+                return;
+        if (from)
+                from->installed = from->realtime = false;
+        if (to)
+                to->installed = to->realtime = to->healthy = true;
+}
+
 /* The verified copy of the artifact is only for this job (its source stays
  * where the admin put it). */
 static void remove_artifact(Job *j) {
@@ -124,6 +138,8 @@ static void engine_finish(Job *j, const char *result) {
                 json_object_put(report);
         }
         snprintf(m->last_result, sizeof(m->last_result), "%s", result);
+        if (streq(result, "completed"))
+                products_migrated(m, j);
         m->gap_usec = j->gap_usec;
         monitor_stop(m);
         snprintf(text, sizeof(text), "Migration %s → %s %s.", j->from, j->to, result);
