@@ -407,6 +407,8 @@ static int method_get_report(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_read(msg, "t", &id);
         if (r < 0)
                 return r;
+        if (id > HISTORY_ID_MAX)
+                return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT, "Job ids are at most %" PRIu64 ".", HISTORY_ID_MAX);
         if (m->job && (id == 0 || id == m->job->id))
                 return reply_json(msg, report_build(m->job));
         r = history_find(id, &o);
@@ -419,13 +421,29 @@ static int method_get_report(sd_bus_message *msg, void *userdata, sd_bus_error *
         return reply_json(msg, o);
 }
 
-static int method_get_history(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        json_object *o;
-        int r = history_list(&o);
+static int reply_history_page(sd_bus_message *msg, uint64_t offset, uint64_t limit) {
+        _cleanup_free_ char *json = NULL;
+        int r = history_list_page_json(offset, limit, &json);
 
         if (r < 0)
                 return r;
-        return reply_json(msg, o);
+        return sd_bus_reply_method_return(msg, "s", json);
+}
+
+static int method_get_history(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return reply_history_page(msg, 0, HISTORY_PAGE_DEFAULT);
+}
+
+static int method_get_history_page(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint64_t offset, limit;
+        int r;
+
+        r = sd_bus_message_read(msg, "tt", &offset, &limit);
+        if (r < 0)
+                return r;
+        if (limit > HISTORY_PAGE_MAX)
+                return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT, "At most %u jobs a page.", HISTORY_PAGE_MAX);
+        return reply_history_page(msg, offset, limit);
 }
 
 #define PROP(name, sig, getter) SD_BUS_PROPERTY(name, sig, getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
@@ -456,6 +474,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("Refresh", "", "", method_refresh, UNPRIV),
         SD_BUS_METHOD_WITH_NAMES("GetReport", "t", SD_BUS_PARAM(id), "s", SD_BUS_PARAM(json), method_get_report, UNPRIV),
         SD_BUS_METHOD_WITH_NAMES("GetHistory", "", , "s", SD_BUS_PARAM(json), method_get_history, UNPRIV),
+        SD_BUS_METHOD_WITH_NAMES("GetHistoryPage", "tt", SD_BUS_PARAM(offset) SD_BUS_PARAM(limit), "s", SD_BUS_PARAM(json),
+                                 method_get_history_page, UNPRIV),
         SD_BUS_SIGNAL_WITH_NAMES("StepStarted", "tsuu",
                                  SD_BUS_PARAM(job_id) SD_BUS_PARAM(step) SD_BUS_PARAM(index) SD_BUS_PARAM(count), 0),
         SD_BUS_SIGNAL_WITH_NAMES("StepFinished", "tss", SD_BUS_PARAM(job_id) SD_BUS_PARAM(step) SD_BUS_PARAM(result), 0),
