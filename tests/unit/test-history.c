@@ -18,6 +18,14 @@
 
 #include "avm-test.h"
 
+/* ASan keeps freed memory in quarantine and is slower: RSS says nothing
+ * about the code then, and time bounds are looser. */
+#ifdef __SANITIZE_ADDRESS__
+#        define SANITIZED 1
+#else
+#        define SANITIZED 0
+#endif
+
 static char base[PATH_MAX];
 
 /* A state directory of its own for each case; the history follows
@@ -104,13 +112,14 @@ static void test_big(void) {
         fclose(f);
 
         rss_before = maxrss_kib();
-        clock_gettime(CLOCK_MONOTONIC, &a);
+        /* CPU time: the machine may be busy with other things. */
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
         CHECK(history_last_id() == BIG_JOBS);
-        clock_gettime(CLOCK_MONOTONIC, &b);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
         seconds = (double) (b.tv_sec - a.tv_sec) + (double) (b.tv_nsec - a.tv_nsec) / 1e9;
-        printf("indexing %u jobs: %.3f s, max RSS +%ld KiB\n", BIG_JOBS, seconds, maxrss_kib() - rss_before);
-        CHECK(seconds < 5.0);
-        CHECK(maxrss_kib() - rss_before < 32 * 1024);
+        printf("indexing %u jobs: %.3f s CPU, max RSS +%ld KiB\n", BIG_JOBS, seconds, maxrss_kib() - rss_before);
+        CHECK(seconds < (SANITIZED ? 20.0 : 3.0));
+        CHECK(SANITIZED || maxrss_kib() - rss_before < 32 * 1024);
 
         /* Rotated to the newest 1000 (at most 1250 before the next rotation). */
         CHECK(count_lines(dir) <= 1250);
@@ -229,7 +238,7 @@ static void test_huge(void) {
         CHECK(history_last_id() == 42);
         CHECK(history_has(41) && history_has(42));
         printf("indexing an 80 MiB history: max RSS +%ld KiB\n", maxrss_kib() - rss_before);
-        CHECK(maxrss_kib() - rss_before < 32 * 1024);
+        CHECK(SANITIZED || maxrss_kib() - rss_before < 32 * 1024);
 }
 
 #ifdef HISTORY_PAGE_MAX
