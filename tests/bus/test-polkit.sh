@@ -52,7 +52,7 @@ check "per connection: 8 checks in flight" [ "$(field pending "$out")" = 8 ]
 check "per connection: the other 292 refused at once with LimitsExceeded" [ "$(field limits "$out")" = 292 ]
 
 # It left: its 8 are dropped, so the next connection gets its 8 again.
-out=$(flood_until "pending=8 " 65534 8)
+out=$(flood_until "limits=0 denied=0 other=0 pending=8" 65534 8)
 check "a caller that disconnected has its checks dropped" [ "$(field pending "$out")/$(field limits "$out")" = 8/0 ]
 
 # One user on several connections: 16 in all.
@@ -76,7 +76,7 @@ check "root's calls still answered" contains "$err" "Postponement must be"
 
 # They all leave: every slot is free again.
 cleanup_holders
-out=$(flood_until "pending=8 " 65534 8)
+out=$(flood_until "limits=0 denied=0 other=0 pending=8" 65534 8)
 check "after the holders left, checks are accepted again" [ "$(field pending "$out")/$(field limits "$out")" = 8/0 ]
 answered_at_once "and answered" "Not authorized to perform"
 check "the daemon is still idle and fine" [ "$(prop State)" = pending ]
