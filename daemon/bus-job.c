@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.avmigrate.Migrate1.Job on /org/avmigrate/Migrate1/job/<id>. */
 #include "bus.h"
+#include "utf8.h"
 #include "util.h"
 
 #define JOB_IFACE "org.avmigrate.Migrate1.Job"
@@ -35,9 +36,8 @@ static int prop_get(sd_bus *bus, const char *path, const char *interface, const 
                 return sd_bus_message_append(reply, "s", job_state_string(j));
         if (streq(property, "Step"))
                 return sd_bus_message_append(reply, "s", job_step_string(j));
-        if (streq(property, "From"))
-                return sd_bus_message_append(reply, "s", j->from);
-        return sd_bus_message_append(reply, "s", j->to);
+        /* Plugin ids, as the plugins state them: not necessarily UTF-8. */
+        return bus_append_utf8(reply, streq(property, "From") ? j->from : j->to);
 }
 
 static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

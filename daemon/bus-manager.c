@@ -9,6 +9,7 @@
 #include "log.h"
 #include "polkit.h"
 #include "report.h"
+#include "utf8.h"
 #include "util.h"
 #include "window.h"
 
@@ -31,7 +32,10 @@ static void reply_error(sd_bus_message *m, const sd_bus_error *e) {
 }
 
 static void reply_error_name(sd_bus_message *m, const char *name, const char *text) {
-        (void) sd_bus_reply_method_errorf(m, name, "%s", text);
+        /* The text may quote configuration or plugins, cut by a fixed buffer. */
+        _cleanup_free_ char *clean = utf8_sanitize_dup(text);
+
+        (void) sd_bus_reply_method_errorf(m, name, "%s", clean ? clean : text);
 }
 
 /* ---- properties ---- */
@@ -49,7 +53,7 @@ static int prop_string(sd_bus *bus, const char *path, const char *interface, con
                 streq(property, "Discouraged")   ? s.discouraged :
                 streq(property, "Replacement")   ? s.replacement :
                                                    s.last_error;
-        return sd_bus_message_append(reply, "s", v);
+        return bus_append_utf8(reply, v);
 }
 
 static int prop_job(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
@@ -84,7 +88,20 @@ static int prop_products(sd_bus *bus, const char *path, const char *interface, c
         r = sd_bus_message_open_container(reply, 'a', "(sssbb)");
         for (size_t i = 0; r >= 0 && i < m->products.n; i++) {
                 ProductInfo *p = &m->products.items[i];
-                r = sd_bus_message_append(reply, "(sssbb)", p->id, p->name, p->version, p->installed, p->realtime);
+
+                /* Names and versions come from plugins and vendor tools: not
+                 * necessarily UTF-8, which would fail the whole GetAll. */
+                r = sd_bus_message_open_container(reply, 'r', "sssbb");
+                if (r >= 0)
+                        r = bus_append_utf8(reply, p->id);
+                if (r >= 0)
+                        r = bus_append_utf8(reply, p->name);
+                if (r >= 0)
+                        r = bus_append_utf8(reply, p->version);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "bb", p->installed, p->realtime);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
@@ -358,8 +375,22 @@ static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *err
                                 "Fleet manifests are not supported by this version (no ManifestURL= handling yet).");
 }
 
+/* JSON from reports holds vendor text, which json-c passes through byte
+ * for byte. */
+static int reply_string(sd_bus_message *msg, const char *s) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = bus_append_utf8(reply, s);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int reply_json(sd_bus_message *msg, json_object *o) {
-        int r = sd_bus_reply_method_return(msg, "s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        int r = reply_string(msg, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
         json_object_put(o);
         return r;
 }
@@ -373,6 +404,8 @@ static int method_get_report(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_read(msg, "t", &id);
         if (r < 0)
                 return r;
+        if (id > HISTORY_ID_MAX)
+                return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT, "Job ids are at most %" PRIu64 ".", HISTORY_ID_MAX);
         if (m->job && (id == 0 || id == m->job->id))
                 return reply_json(msg, report_build(m->job));
         r = history_find(id, &o);
@@ -385,13 +418,29 @@ static int method_get_report(sd_bus_message *msg, void *userdata, sd_bus_error *
         return reply_json(msg, o);
 }
 
-static int method_get_history(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        json_object *o;
-        int r = history_list(&o);
+static int reply_history_page(sd_bus_message *msg, uint64_t offset, uint64_t limit) {
+        _cleanup_free_ char *json = NULL;
+        int r = history_list_page_json(offset, limit, &json);
 
         if (r < 0)
                 return r;
-        return reply_json(msg, o);
+        return reply_string(msg, json);
+}
+
+static int method_get_history(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return reply_history_page(msg, 0, HISTORY_PAGE_DEFAULT);
+}
+
+static int method_get_history_page(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint64_t offset, limit;
+        int r;
+
+        r = sd_bus_message_read(msg, "tt", &offset, &limit);
+        if (r < 0)
+                return r;
+        if (limit > HISTORY_PAGE_MAX)
+                return sd_bus_error_setf(error, AVM_ERROR_INVALID_ARGUMENT, "At most %u jobs a page.", HISTORY_PAGE_MAX);
+        return reply_history_page(msg, offset, limit);
 }
 
 #define PROP(name, sig, getter) SD_BUS_PROPERTY(name, sig, getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
@@ -422,6 +471,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("Refresh", "", "", method_refresh, UNPRIV),
         SD_BUS_METHOD_WITH_NAMES("GetReport", "t", SD_BUS_PARAM(id), "s", SD_BUS_PARAM(json), method_get_report, UNPRIV),
         SD_BUS_METHOD_WITH_NAMES("GetHistory", "", , "s", SD_BUS_PARAM(json), method_get_history, UNPRIV),
+        SD_BUS_METHOD_WITH_NAMES("GetHistoryPage", "tt", SD_BUS_PARAM(offset) SD_BUS_PARAM(limit), "s", SD_BUS_PARAM(json),
+                                 method_get_history_page, UNPRIV),
         SD_BUS_SIGNAL_WITH_NAMES("StepStarted", "tsuu",
                                  SD_BUS_PARAM(job_id) SD_BUS_PARAM(step) SD_BUS_PARAM(index) SD_BUS_PARAM(count), 0),
         SD_BUS_SIGNAL_WITH_NAMES("StepFinished", "tss", SD_BUS_PARAM(job_id) SD_BUS_PARAM(step) SD_BUS_PARAM(result), 0),

@@ -8,6 +8,7 @@
 #include "engine.h"
 #include "log.h"
 #include "manager.h"
+#include "polkit.h"
 #include "util.h"
 
 #define EXIT_GRACE_USEC (60 * USEC_PER_SEC)
@@ -96,6 +97,8 @@ static int run(void) {
         if (r < 0)
                 log_error_errno(r, "Event loop failed: %m");
 finish:
+        /* Checks still pending hold references to the bus. */
+        polkit_cancel_all();
         manager_free(m);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

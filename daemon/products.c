@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "products.h"
+#include "utf8.h"
 #include "util.h"
 
 #define PRODUCTS_MAX 64
@@ -18,27 +19,9 @@ void products_done(ProductList *l) {
         l->n = 0;
 }
 
-/* Until utf8.c lands: invalid bytes become '?'. */
-static void utf8_make_valid(char *s) {
-        unsigned char *p = (unsigned char *) s;
-
-        while (*p) {
-                size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
-                size_t k = 1;
-
-                while (n > 1 && k < n && (p[k] & 0xc0) == 0x80)
-                        k++;
-                if (n == 0 || k < n) {
-                        *p++ = '?';
-                        continue;
-                }
-                p += n;
-        }
-}
-
 /* Vendor text crosses into the D-Bus API here: it must be valid UTF-8 (an
- * invalid byte becomes '?', so a version like "1.0\xff" cannot make GetAll
- * fail) and is cut on a character boundary. */
+ * invalid sequence becomes U+FFFD, so a version like "1.0\xff" cannot make
+ * GetAll fail) and is cut on a character boundary. */
 static void copy_text(char *dst, size_t size, json_object *o, const char *key) {
         json_object *v;
         const char *s = "";
@@ -46,7 +29,7 @@ static void copy_text(char *dst, size_t size, json_object *o, const char *key) {
         if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
                 s = json_object_get_string(v);
         snprintf(dst, size, "%s", s);
-        utf8_make_valid(dst);
+        (void) utf8_sanitize(dst, size);
 }
 
 static bool get_bool(json_object *o, const char *key) {

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "paths.h"
 #include "process-id.h"
+#include "utf8.h"
 #include "util.h"
 #include "worker.h"
 
@@ -216,10 +217,17 @@ static void finish(Worker *w) {
         }
 }
 
-static void handle_message(Worker *w, char *buf, size_t n) {
+static void handle_message(Worker *w, char *raw, size_t n) {
+        _cleanup_free_ char *buf = NULL;
         char *eq;
 
-        buf[n] = 0;
+        /* Everything a worker sends may carry vendor text: valid UTF-8 from
+         * here on (invalid sequences become U+FFFD), or D-Bus would refuse
+         * the properties and signals it ends up in. */
+        raw[n] = 0;
+        buf = utf8_sanitize_dup(raw);
+        if (!buf)
+                return;
         eq = strchr(buf, '=');
         if (!eq)
                 return;
