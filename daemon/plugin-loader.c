@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "plugin-abi.h"
 #include "plugin-loader.h"
 #include "util.h"
 
@@ -59,6 +60,7 @@ static int check_dir(const char *dir) {
 static int load_one(const char *path, const AvmConfig *config, ProductSet *set) {
         char why[256];
         const AvmPlugin *p;
+        AvmPlugin abi;
         void *dl;
         Product *pr;
 
@@ -76,21 +78,12 @@ static int load_one(const char *path, const AvmConfig *config, ProductSet *set) 
                 log_error("Refusing plugin %s: it exports no avm_plugin symbol.", path);
                 goto refuse;
         }
-        if (p->api_version != AVM_PLUGIN_API_VERSION) {
-                log_error("Refusing plugin %s: ABI version %u, this daemon speaks %u.", path, p->api_version,
-                          AVM_PLUGIN_API_VERSION);
+        if (plugin_abi_import(p, &abi, why, sizeof(why)) < 0) {
+                log_error("Refusing plugin %s: %s.", path, why);
                 goto refuse;
         }
-        if (p->struct_size < sizeof(AvmPlugin)) {
-                log_error("Refusing plugin %s: plugin structure too small (%u < %zu).", path, p->struct_size, sizeof(AvmPlugin));
-                goto refuse;
-        }
-        if (!string_is_safe_id(p->id) || !p->detect || !p->status) {
-                log_error("Refusing plugin %s: invalid id or missing detect/status operations.", path);
-                goto refuse;
-        }
-        if (plugins_find(set, p->id)) {
-                log_error("Refusing plugin %s: another plugin already provides '%s'.", path, p->id);
+        if (plugins_find(set, abi.id)) {
+                log_error("Refusing plugin %s: another plugin already provides '%s'.", path, abi.id);
                 goto refuse;
         }
         if (set->n >= MAX_PLUGINS) {
@@ -98,18 +91,40 @@ static int load_one(const char *path, const AvmConfig *config, ProductSet *set) 
                 goto refuse;
         }
 
+        /* The daemon uses its own copy, cut to what the plugin declared
+         * (struct_size), never the plugin's structure itself. */
         pr = &set->items[set->n++];
         *pr = (Product){
-                .plugin = p,
+                .abi = abi,
                 .dl = dl,
-                .host = { .plugin = p, .config = config, .progress_fd = -1 },
+                .host = { .config = config, .progress_fd = -1 },
         };
-        log_debug("Loaded plugin %s (%s %s) from %s.", p->id, p->vendor ? p->vendor : "", p->product ? p->product : "", path);
+        pr->plugin = pr->host.plugin = &pr->abi;
+        log_debug("Loaded plugin %s (%s %s) from %s.", abi.id, abi.vendor ? abi.vendor : "", abi.product ? abi.product : "",
+                  path);
         return 0;
 
 refuse:
         dlclose(dl);
         return -EPERM;
+}
+
+/* A wrong [Product <id>] key stops everything, rather than the plugin alone:
+ * a product whose plugin is left out would look "not installed", and a
+ * desktop still running the discouraged product would report "idle" to its
+ * fleet. Refusing to start keeps the machine exactly as it is and shows the
+ * file and line in `systemctl status`, as a bad [Manager] key does. */
+static int validate_config(const ProductSet *set, const AvmConfig *config) {
+        const AvmPlugin *plugins[MAX_PLUGINS];
+        char error[512] = "";
+
+        for (size_t i = 0; i < set->n; i++)
+                plugins[i] = set->items[i].plugin;
+        if (config_validate_products(config, plugins, set->n, error, sizeof(error)) < 0) {
+                log_error("Invalid configuration: %s", error);
+                return -EINVAL;
+        }
+        return 0;
 }
 
 static int so_filter(const struct dirent *d) {
@@ -142,6 +157,11 @@ int plugins_load(const char *dir, const AvmConfig *config, ProductSet *ret) {
                 free(list[i]);
         }
         free(list);
+        r = validate_config(&set, config);
+        if (r < 0) {
+                plugins_unload(&set);
+                return r;
+        }
         *ret = set;
         return 0;
 }

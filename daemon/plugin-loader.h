@@ -5,7 +5,8 @@
 
 /* One loaded plugin and what the daemon last learnt about its product. */
 typedef struct Product {
-        const AvmPlugin *plugin;
+        const AvmPlugin *plugin; /* &abi */
+        AvmPlugin abi;           /* the plugin's avm_plugin, read up to its struct_size */
         void *dl;
         AvmHost host;
 
@@ -22,7 +23,10 @@ typedef struct ProductSet {
 } ProductSet;
 
 /* Loads every *.so of dir. Unsafe or mismatched files are refused with a log
- * line saying why and skipped; the rest still load. */
+ * line saying why and skipped; the rest still load. Then checks the
+ * [Product <id>] sections of config against the loaded plugins' declared keys:
+ * an unknown key or a bad value fails the whole load (-EINVAL, logged with
+ * file and line). */
 int plugins_load(const char *dir, const AvmConfig *config, ProductSet *ret);
 void plugins_unload(ProductSet *set);
 Product *plugins_find(ProductSet *set, const char *id);
