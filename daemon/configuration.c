@@ -25,7 +25,13 @@ typedef struct ParseContext {
         char message[256];
 } ParseContext;
 
-static const AvmConfigKey common_keys[] = { AVM_CONFIG_COMMON_KEYS, {} };
+/* The keys every [Product <id>] section may hold (plugin.h). */
+static const AvmConfigKey common_keys[] = {
+        { "MaxDefinitionsAgeDays", AVM_CONFIG_UINT, "7", 0, 3650, NULL },
+        { "Artifact", AVM_CONFIG_PATH, NULL, 0, 0, NULL },
+        { "ArtifactSHA256", AVM_CONFIG_STRING, NULL, 0, 0, NULL },
+        {},
+};
 
 const char *config_dir(void) {
         static char buf[PATH_MAX];
@@ -540,8 +546,8 @@ int config_value_check(const AvmConfigKey *k, const char *value, uint64_t *ret_n
                 break;
         case AVM_CONFIG_ENUM:
                 if (!choice_valid(k->choices, value)) {
-                        snprintf(why, why_size, "%s=: expected one of %s, got '%.64s'", k->name, k->choices ? k->choices : "(none)",
-                                 value);
+                        snprintf(why, why_size, "%s=: expected one of %s, got '%.64s'", k->name,
+                                 k->choices ? k->choices : "(none)", value);
                         return -EINVAL;
                 }
                 break;
@@ -577,8 +583,7 @@ static int validate_entry(const ConfigEntry *e, const AvmPlugin *p, char *error,
         return 0;
 }
 
-int config_validate_products(const AvmConfig *c, const AvmPlugin *const *plugins, size_t n_plugins, char *error,
-                             size_t error_size) {
+int config_validate_products(const AvmConfig *c, const AvmPlugin *const *plugins, size_t n_plugins, char *error, size_t error_size) {
         for (size_t i = 0; c && i < c->n_entries; i++) {
                 const ConfigEntry *e = &c->entries[i];
 

@@ -76,5 +76,4 @@ const AvmConfigKey *config_key_find(const AvmConfigKey *keys, const char *key);
  * declared keys: 0, or -EINVAL with "FILE:LINE: why" in error for the first
  * unknown key or bad value. Sections of products no plugin provides are not
  * checked (a fleet-wide file may name products this desktop lacks). */
-int config_validate_products(const AvmConfig *c, const AvmPlugin *const *plugins, size_t n_plugins, char *error,
-                             size_t error_size);
+int config_validate_products(const AvmConfig *c, const AvmPlugin *const *plugins, size_t n_plugins, char *error, size_t error_size);

@@ -100,8 +100,7 @@ static int load_one(const char *path, const AvmConfig *config, ProductSet *set) 
                 .host = { .config = config, .progress_fd = -1 },
         };
         pr->plugin = pr->host.plugin = &pr->abi;
-        log_debug("Loaded plugin %s (%s %s) from %s.", abi.id, abi.vendor ? abi.vendor : "", abi.product ? abi.product : "",
-                  path);
+        log_debug("Loaded plugin %s (%s %s) from %s.", abi.id, abi.vendor ? abi.vendor : "", abi.product ? abi.product : "", path);
         return 0;
 
 refuse:

@@ -39,8 +39,8 @@
  * the same major version still loads.
  *
  * Configuration. A plugin declares the keys of its [Product <id>] section in
- * config_keys; with the common keys (AVM_CONFIG_COMMON_KEYS below) they are
- * all the keys that section may hold. Values are validated when the plugins
+ * config_keys; with the common keys (see AvmConfigKey below) they are all
+ * the keys that section may hold. Values are validated when the plugins
  * are loaded: an unknown key or a bad value is an error naming the file and
  * line, and nothing runs with that configuration.
  *
@@ -62,10 +62,11 @@ extern "C" {
 
 typedef struct AvmHost AvmHost;
 
+/* Bit 1u << 1 was AVM_CAP_PASSIVE_MODE: never read, so gone; ignored if set.
+ * Passive or not, install() must leave real-time protection off, and
+ * status() says which. */
 typedef enum AvmCapability {
         AVM_CAP_ON_ACCESS = 1u << 0,         /* blocks access to infected files; daemon probes it */
-        /* 1u << 1 was AVM_CAP_PASSIVE_MODE: never read, so gone; ignored if set. Passive or
-         * not, install() must leave real-time protection off, and status() says which. */
         AVM_CAP_BLOCKING_FANOTIFY = 1u << 2, /* uses fanotify permission events: never overlap two */
         AVM_CAP_INSTALL = 1u << 3,           /* can install itself: install() is required */
         AVM_CAP_UNINSTALL = 1u << 4,         /* can remove itself: uninstall() is required */
@@ -122,12 +123,12 @@ typedef struct AvmConfigKey {
         const char *choices;       /* ENUM: the allowed words, separated by '|' ("systemd|exec") */
 } AvmConfigKey;
 
-/* Keys every [Product <id>] section may hold, whatever the plugin declares:
- * validated by the daemon itself. */
-#define AVM_CONFIG_COMMON_KEYS                                                                                 \
-        { "MaxDefinitionsAgeDays", AVM_CONFIG_UINT, "7", 0, 3650, NULL }, /* 0: no limit */                     \
-        { "Artifact", AVM_CONFIG_PATH, NULL, 0, 0, NULL }, /* local package instead of the repositories */   \
-        { "ArtifactSHA256", AVM_CONFIG_STRING, NULL, 0, 0, NULL } /* 64 hex digits, required with Artifact= */
+/* Keys every [Product <id>] section may hold, whatever the plugin declares;
+ * the daemon validates them itself, while parsing, and a plugin must not
+ * declare them again: MaxDefinitionsAgeDays= (whole days, 0..3650, default 7,
+ * 0: no limit; read it with avm_host_max_definitions_age_sec()), Artifact=
+ * (absolute path of a local package to install instead of the repositories)
+ * and ArtifactSHA256= (its SHA-256, 64 hex digits, required with Artifact=). */
 
 typedef struct AvmPlugin {
         uint32_t api_version; /* AVM_PLUGIN_API_VERSION */
@@ -188,7 +189,7 @@ typedef struct AvmPlugin {
         int (*scan_fd)(AvmHost *host, int fd, AvmScanResult *ret);
 
         /* ---- Appended in 2.1 (read only when struct_size covers it) ---- */
-        /* The keys of [Product <id>] besides AVM_CONFIG_COMMON_KEYS, ended by
+        /* The keys of [Product <id>] besides the common ones, ended by
          * an entry with name NULL. NULL: only the common keys are allowed. */
         const AvmConfigKey *config_keys;
 } AvmPlugin;

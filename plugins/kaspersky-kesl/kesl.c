@@ -278,8 +278,8 @@ static int kesl_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
                 _cleanup_run_result_ AvmRunResult ev = { 0 };
                 PluginParseError e = { 0 };
 
-                rr = kesl_run(host, avm_host_config_usec(host, "KeslTimeoutSec"), &ev, "-E", "--query", "EventType == \"ThreatDetected\"",
-                              NULL);
+                rr = kesl_run(host, avm_host_config_usec(host, "KeslTimeoutSec"), &ev, "-E", "--query",
+                              "EventType == \"ThreatDetected\"", NULL);
                 if (rr < 0 || ev.exit_status != 0 || kesl_parse_events(ev.output, ev.output_size, path, &s, &e) < 0) {
                         if (r.exit_status != KESL_EXIT_THREATS) {
                                 avm_host_error(host,

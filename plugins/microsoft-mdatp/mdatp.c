@@ -389,8 +389,8 @@ static int offboard(AvmHost *host) {
                         return -EINVAL;
                 }
                 avm_host_progress(host, 5, "Offboarding Microsoft Defender");
-                ret = plugin_run(host, "offboarding script", argv, NULL, avm_host_config_usec(host, "MdatpTimeoutSec"), MDATP_OUTPUT_MAX,
-                                 &r);
+                ret = plugin_run(host, "offboarding script", argv, NULL, avm_host_config_usec(host, "MdatpTimeoutSec"),
+                                 MDATP_OUTPUT_MAX, &r);
         }
         if (ret < 0)
                 return ret;

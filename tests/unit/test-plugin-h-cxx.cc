@@ -14,7 +14,6 @@ static int detect(AvmHost *, AvmDetection *ret) {
 }
 
 static const AvmConfigKey keys[] = {
-        AVM_CONFIG_COMMON_KEYS,
         { "Tool", AVM_CONFIG_PATH, "/usr/bin/tool", 0, 0, nullptr },
         { nullptr, AVM_CONFIG_STRING, nullptr, 0, 0, nullptr },
 };
@@ -29,7 +28,8 @@ int main() {
         p.id = "cxx";
         p.detect = detect;
         p.config_keys = keys;
-        if (!eicar || p.detect(nullptr, &d) != 0 || p.config_keys[3].name == nullptr || AVM_PLUGIN_STRUCT_SIZE_MIN_V2 >= sizeof(AvmPlugin) || offsetof(AvmPlugin, api_version) != 0) {
+        if (!eicar || p.detect(nullptr, &d) != 0 || p.config_keys[0].name == nullptr ||
+            AVM_PLUGIN_STRUCT_SIZE_MIN_V2 >= sizeof(AvmPlugin) || offsetof(AvmPlugin, api_version) != 0) {
                 std::puts("plugin.h layout not as documented");
                 return 1;
         }
