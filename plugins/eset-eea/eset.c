@@ -319,16 +319,16 @@ static int eset_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
 /* The keys of [Product eset-eea] (plugin.h: validated before anything runs). */
 static const AvmConfigKey config_keys[] = {
         { "Upd", AVM_CONFIG_PATH, DEFAULT_UPD, 0, 0, NULL },
+        { "EsetTimeoutSec", AVM_CONFIG_SECONDS, "60", 1, 86399, NULL },
         { "Odscan", AVM_CONFIG_PATH, DEFAULT_ODSCAN, 0, 0, NULL },
+        { "ScanProfile", AVM_CONFIG_STRING, "@In-depth scan", 0, 0, NULL },
+        { "ScanReadOnly", AVM_CONFIG_BOOL, "yes", 0, 0, NULL },
+        { "ScanTimeoutSec", AVM_CONFIG_SECONDS, "600", 1, 86399, NULL },
         { "Lslog", AVM_CONFIG_PATH, DEFAULT_LSLOG, 0, 0, NULL },
         { "Lic", AVM_CONFIG_PATH, DEFAULT_LIC, 0, 0, NULL },
         { "Systemctl", AVM_CONFIG_PATH, NULL, 0, 0, NULL }, /* default: systemd over D-Bus */
         { "Unit", AVM_CONFIG_STRING, UNIT, 0, 0, NULL },
-        { "ScanProfile", AVM_CONFIG_STRING, "@In-depth scan", 0, 0, NULL },
-        { "ScanReadOnly", AVM_CONFIG_BOOL, "yes", 0, 0, NULL },
-        { "EsetTimeoutSec", AVM_CONFIG_SECONDS, "60", 1, 86399, NULL },
         { "InstallTimeoutSec", AVM_CONFIG_SECONDS, "900", 1, 86399, NULL },
-        { "ScanTimeoutSec", AVM_CONFIG_SECONDS, "600", 1, 86399, NULL },
         {},
 };
 
