@@ -11,8 +11,9 @@
  * One plugin describes one product.
  *
  * Where and how operations run. Every operation (the function pointers of
- * AvmPlugin) runs in a worker process of avmigrated, never in the daemon's
- * event loop: one operation at a time per process, on its main thread, with
+ * AvmPlugin) runs in a worker process (the step helper avmigrated starts for
+ * each step), never in the daemon's event loop: one operation at a time per
+ * process, on its main thread, with
  * the worker's privileges (root on a desktop). An operation may block, up to
  * the step timeout ([Manager] StepTimeoutSec=); when that passes, the whole
  * process group is killed (SIGTERM, then SIGKILL), so an operation must leave
@@ -36,7 +37,9 @@
  * other. Within a major version fields are only ever appended to AvmPlugin;
  * struct_size tells the daemon how far the plugin's structure goes, and fields
  * past it are treated as NULL/0, so a plugin built against an older header of
- * the same major version still loads.
+ * the same major version still loads (and one built against a newer header is
+ * read up to the fields this daemon knows). Appending a field keeps the major
+ * version; changing or removing one bumps AVM_PLUGIN_API_VERSION.
  *
  * Configuration. A plugin declares the keys of its [Product <id>] section in
  * config_keys; with the common keys (see AvmConfigKey below) they are all
