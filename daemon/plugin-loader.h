@@ -30,6 +30,12 @@ typedef struct ProductSet {
 int plugins_load(const char *dir, const AvmConfig *config, ProductSet *ret);
 void plugins_unload(ProductSet *set);
 Product *plugins_find(ProductSet *set, const char *id);
+/* Checks the AvmPlugin a plugin exports against this build's ABI and copies
+ * it into *ret: only the struct_size bytes the plugin declares are read, the
+ * fields past them stay NULL/0 (a plugin built against an older header of the
+ * same major version). Returns 0, or -EPROTO/-EINVAL with why (one phrase,
+ * for "Refusing plugin X: why."). */
+int plugin_abi_import(const AvmPlugin *p, AvmPlugin *ret, char *why, size_t why_size);
 /* Checks one file the way the loader does; returns 0 or -errno with why. */
 int plugin_check_file(const char *path, char *why, size_t why_size);
 const char *plugin_dir(void);

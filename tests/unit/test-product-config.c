@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the [Product <id>] key declarations and their validation
  * (configuration.c), the host services reading them (host.c), the loader's
- * ABI import with struct_size (plugin-abi.c) and the disk space check
+ * ABI import with struct_size (plugin-loader.c) and the disk space check
  * (diskspace.c). No bus, no plugin shared object. */
 #include <errno.h>
 #include <limits.h>
@@ -15,7 +15,7 @@
 #include "configuration.h"
 #include "diskspace.h"
 #include "host.h"
-#include "plugin-abi.h"
+#include "plugin-loader.h"
 #include "util.h"
 
 #include "avm-test.h"
