@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <ini.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -18,8 +19,20 @@
 
 typedef struct ParseContext {
         AvmConfig *config;
+        const char *path;
+        const char *data; /* the file's text, read line by line by string_reader() */
+        unsigned line;    /* 1-based line the parser is on */
+        bool at_line_start;
         char message[256];
 } ParseContext;
+
+/* The keys every [Product <id>] section may hold (plugin.h). */
+static const AvmConfigKey common_keys[] = {
+        { "MaxDefinitionsAgeDays", AVM_CONFIG_UINT, "7", 0, 3650, NULL },
+        { "Artifact", AVM_CONFIG_PATH, NULL, 0, 0, NULL },
+        { "ArtifactSHA256", AVM_CONFIG_STRING, NULL, 0, 0, NULL },
+        {},
+};
 
 const char *config_dir(void) {
         static char buf[PATH_MAX];
@@ -37,6 +50,7 @@ AvmConfig *config_new(void) {
         c->max_deferrals = 3;
         c->max_deferral_usec = 7 * 24 * 3600 * USEC_PER_SEC;
         c->step_timeout_usec = 900 * USEC_PER_SEC;
+        c->unit_timeout_usec = 90 * USEC_PER_SEC;
         c->verify_timeout_usec = 30 * USEC_PER_SEC;
         c->monitor_interval_usec = 2 * USEC_PER_SEC;
         c->min_disk_space_mb = 500;
@@ -71,6 +85,7 @@ AvmConfig *config_free(AvmConfig *c) {
                 free(c->entries[i].section);
                 free(c->entries[i].key);
                 free(c->entries[i].value);
+                free(c->entries[i].file);
         }
         free(c->entries);
         free(c);
@@ -263,8 +278,8 @@ static int parse_manager_key(AvmConfig *c, const char *key, const char *value, P
                 }
                 return set_string(&c->package_backend, value);
         }
-        if (streq(key, "UnitTimeoutSec")) /* read by unit-control.c; validated here */
-                return parse_sec_key(key, value, USEC_PER_SEC / 10, &u, ctx);
+        if (streq(key, "UnitTimeoutSec"))
+                return parse_sec_key(key, value, USEC_PER_SEC / 10, &c->unit_timeout_usec, ctx);
         if (streq(key, "TestPackageVersion"))
                 return 0; /* PackageBackend=test only: version recorded for installed packages */
         if (streq(key, "ProtectedPaths") || streq(key, "ProtectedPathsExclude")) {
@@ -308,10 +323,52 @@ static bool section_valid(const char *section) {
         return false;
 }
 
+/* [Product <id>] keys every product has are checked now, like [Manager]:
+ * the daemon needs no plugin to know them. */
+static int check_common_key(const char *name, const char *value, ParseContext *ctx) {
+        const AvmConfigKey *k = config_key_find(NULL, name);
+        char why[160];
+
+        if (!k || config_value_check(k, value, NULL, why, sizeof(why)) >= 0)
+                return 0;
+        snprintf(ctx->message, sizeof(ctx->message), "%s", why);
+        return -EINVAL;
+}
+
+static int entry_add(AvmConfig *c, const char *section, const char *name, const char *value, ParseContext *ctx) {
+        ConfigEntry *e;
+
+        if (c->n_entries >= CONFIG_MAX_ENTRIES) {
+                snprintf(ctx->message, sizeof(ctx->message), "too many assignments");
+                return -E2BIG;
+        }
+        e = realloc(c->entries, (c->n_entries + 1) * sizeof(ConfigEntry));
+        if (!e)
+                return -ENOMEM;
+        c->entries = e;
+        e = &c->entries[c->n_entries];
+        *e = (ConfigEntry){
+                .section = strdup(section),
+                .key = strdup(name),
+                .value = strdup(value),
+                .file = strdup(ctx->path),
+                .line = ctx->line,
+        };
+        if (!e->section || !e->key || !e->value || !e->file) {
+                free(e->section);
+                free(e->key);
+                free(e->value);
+                free(e->file);
+                return -ENOMEM;
+        }
+        c->n_entries++;
+        return 0;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value) {
         ParseContext *ctx = user;
         AvmConfig *c = ctx->config;
-        ConfigEntry *e;
+        int r;
 
         if (!section_valid(section)) {
                 snprintf(ctx->message, sizeof(ctx->message),
@@ -324,37 +381,46 @@ static int handler(void *user, const char *section, const char *name, const char
                 snprintf(ctx->message, sizeof(ctx->message), "value of %.64s= is too long", name);
                 return 0;
         }
-        if (streq(section, "Manager") && parse_manager_key(c, name, value, ctx) < 0) {
+        if (streq(section, "Manager"))
+                r = parse_manager_key(c, name, value, ctx);
+        else
+                r = check_common_key(name, value, ctx);
+        if (r >= 0)
+                r = entry_add(c, section, name, value, ctx);
+        if (r < 0) {
                 if (!ctx->message[0])
-                        snprintf(ctx->message, sizeof(ctx->message), "out of memory");
+                        snprintf(ctx->message, sizeof(ctx->message), "%s", strerror(-r));
                 return 0;
         }
-        if (c->n_entries >= CONFIG_MAX_ENTRIES) {
-                snprintf(ctx->message, sizeof(ctx->message), "too many assignments");
-                return 0;
-        }
-        e = realloc(c->entries, (c->n_entries + 1) * sizeof(ConfigEntry));
-        if (!e)
-                return 0;
-        c->entries = e;
-        e = &c->entries[c->n_entries];
-        e->section = strdup(section);
-        e->key = strdup(name);
-        e->value = strdup(value);
-        if (!e->section || !e->key || !e->value) {
-                free(e->section);
-                free(e->key);
-                free(e->value);
-                snprintf(ctx->message, sizeof(ctx->message), "out of memory");
-                return 0;
-        }
-        c->n_entries++;
         return 1;
+}
+
+/* An fgets() over ctx->data for ini_parse_stream(): libinih tells its
+ * handler nothing about lines, so the reader counts them, and each kept
+ * value can name its file and line when a plugin later finds it invalid. */
+static char *string_reader(char *str, int num, void *stream) {
+        ParseContext *ctx = stream;
+        const char *p = ctx->data;
+        int n = 0;
+
+        if (!*p || num < 2)
+                return NULL;
+        if (ctx->at_line_start)
+                ctx->line++;
+        while (n < num - 1 && p[n]) {
+                str[n] = p[n];
+                if (p[n++] == '\n')
+                        break;
+        }
+        str[n] = 0;
+        ctx->data = p + n;
+        ctx->at_line_start = str[n - 1] == '\n';
+        return str;
 }
 
 int config_parse_file(AvmConfig *c, const char *path, char *error, size_t error_size) {
         _cleanup_free_ char *data = NULL;
-        ParseContext ctx = { .config = c };
+        ParseContext ctx = { .config = c, .path = path, .at_line_start = true };
         size_t size = 0;
         int r;
 
@@ -370,7 +436,8 @@ int config_parse_file(AvmConfig *c, const char *path, char *error, size_t error_
                 return -EBADMSG;
         }
 
-        r = ini_parse_string(data, handler, &ctx);
+        ctx.data = data;
+        r = ini_parse_stream(string_reader, &ctx, handler, &ctx);
         if (r != 0) {
                 int k = snprintf(error, error_size, "%s:%d: ", path, r);
                 if (k > 0 && (size_t) k < error_size)
@@ -436,5 +503,148 @@ int config_load(AvmConfig **ret, char *error, size_t error_size) {
                 return r;
         }
         *ret = c;
+        return 0;
+}
+
+const AvmConfigKey *config_key_find(const AvmConfigKey *keys, const char *key) {
+        for (const AvmConfigKey *k = common_keys; k->name; k++)
+                if (streq(k->name, key))
+                        return k;
+        for (const AvmConfigKey *k = keys; k && k->name; k++)
+                if (streq(k->name, key))
+                        return k;
+        return NULL;
+}
+
+static bool choice_valid(const char *choices, const char *value) {
+        size_t n = strlen(value);
+
+        for (const char *p = choices; p && *p;) {
+                size_t l = strcspn(p, "|");
+                if (l == n && strncmp(p, value, n) == 0)
+                        return true;
+                p += l;
+                if (*p == '|')
+                        p++;
+        }
+        return false;
+}
+
+static bool text_valid(const char *value) {
+        for (const char *p = value; *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+static bool sha256_hex_valid(const char *value) {
+        if (strlen(value) != 64)
+                return false;
+        for (const char *p = value; *p; p++)
+                if (!strchr("0123456789abcdefABCDEF", *p))
+                        return false;
+        return true;
+}
+
+static int check_number(const AvmConfigKey *k, const char *value, uint64_t *ret, char *why, size_t why_size) {
+        uint64_t u, unit = k->type == AVM_CONFIG_SECONDS ? USEC_PER_SEC : 1;
+        int r = k->type == AVM_CONFIG_SECONDS ? parse_sec(value, &u) : parse_uint64(value, &u);
+
+        if (r < 0 || value[0] == '-') {
+                snprintf(why, why_size, "%s=: expected %s, got '%.64s'", k->name,
+                         k->type == AVM_CONFIG_SECONDS ? "a time in seconds" : "a number", value);
+                return -EINVAL;
+        }
+        if (u < k->min * unit || (k->max > 0 && u > k->max * unit)) {
+                snprintf(why, why_size, "%s=: '%.64s' is out of range %" PRIu64 "..%" PRIu64, k->name, value, k->min, k->max);
+                return -ERANGE;
+        }
+        *ret = u;
+        return 0;
+}
+
+int config_value_check(const AvmConfigKey *k, const char *value, uint64_t *ret_num, char *why, size_t why_size) {
+        uint64_t u = 0;
+        int r = 0;
+
+        if (isempty(value))
+                return 0;
+        if (!text_valid(value)) {
+                snprintf(why, why_size, "%s=: control characters in the value", k->name);
+                return -EINVAL;
+        }
+        switch (k->type) {
+        case AVM_CONFIG_BOOL:
+                r = parse_boolean(value);
+                if (r < 0) {
+                        snprintf(why, why_size, "%s=: expected a boolean (yes or no), got '%.64s'", k->name, value);
+                        return -EINVAL;
+                }
+                u = (uint64_t) r;
+                break;
+        case AVM_CONFIG_UINT:
+        case AVM_CONFIG_SECONDS:
+                r = check_number(k, value, &u, why, why_size);
+                if (r < 0)
+                        return -EINVAL;
+                break;
+        case AVM_CONFIG_PATH:
+                if (value[0] != '/' || strlen(value) >= PATH_MAX) {
+                        snprintf(why, why_size, "%s=: expected an absolute path, got '%.64s'", k->name, value);
+                        return -EINVAL;
+                }
+                break;
+        case AVM_CONFIG_ENUM:
+                if (!choice_valid(k->choices, value)) {
+                        snprintf(why, why_size, "%s=: expected one of %s, got '%.64s'", k->name,
+                                 k->choices ? k->choices : "(none)", value);
+                        return -EINVAL;
+                }
+                break;
+        case AVM_CONFIG_STRING:
+                /* The one common string key with a known shape. */
+                if (streq(k->name, "ArtifactSHA256") && !sha256_hex_valid(value)) {
+                        snprintf(why, why_size, "%s=: expected 64 hexadecimal digits", k->name);
+                        return -EINVAL;
+                }
+                break;
+        default:
+                snprintf(why, why_size, "%s=: declared with unknown type %d", k->name, (int) k->type);
+                return -EINVAL;
+        }
+        if (ret_num)
+                *ret_num = u;
+        return 0;
+}
+
+static int validate_entry(const ConfigEntry *e, const AvmPlugin *p, char *error, size_t error_size) {
+        const AvmConfigKey *k = config_key_find(p->config_keys, e->key);
+        char why[256];
+
+        if (!k) {
+                snprintf(error, error_size, "%s:%u: unknown key '%.64s' in section [%s] (plugin %s declares no such key)",
+                         e->file, e->line, e->key, e->section, p->id);
+                return -EINVAL;
+        }
+        if (config_value_check(k, e->value, NULL, why, sizeof(why)) < 0) {
+                snprintf(error, error_size, "%s:%u: [%s] %s", e->file, e->line, e->section, why);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int config_validate_products(const AvmConfig *c, const AvmPlugin *const *plugins, size_t n_plugins, char *error, size_t error_size) {
+        for (size_t i = 0; c && i < c->n_entries; i++) {
+                const ConfigEntry *e = &c->entries[i];
+
+                if (strncmp(e->section, "Product ", 8) != 0)
+                        continue;
+                for (size_t j = 0; j < n_plugins; j++) {
+                        if (!plugins[j] || !streq(plugins[j]->id, e->section + 8))
+                                continue;
+                        if (validate_entry(e, plugins[j], error, error_size) < 0)
+                                return -EINVAL;
+                }
+        }
         return 0;
 }

@@ -37,6 +37,45 @@ EXPORT const char *avm_host_config(AvmHost *host, const char *key) {
         return config_get(host->config, section, key);
 }
 
+/* The value of a declared key as a number, else its declared default. The
+ * value was validated when the plugins were loaded; checking it again costs
+ * nothing and keeps a bad value from ever being used. */
+static uint64_t config_number(AvmHost *host, const char *key, AvmConfigType type) {
+        const AvmConfigKey *k = config_key_find(host->plugin->config_keys, key);
+        const char *v = avm_host_config(host, key);
+        uint64_t u = 0;
+        char why[256];
+
+        if (!k || k->type != type) {
+                log_error("%s: configuration key %s is not declared with this type; using 0.", host->plugin->id, key);
+                return 0;
+        }
+        if (!isempty(v) && config_value_check(k, v, &u, why, sizeof(why)) >= 0)
+                return u;
+        if (!isempty(v))
+                log_warning("%s: %s; using the default.", host->plugin->id, why);
+        if (k->default_value && config_value_check(k, k->default_value, &u, why, sizeof(why)) >= 0)
+                return u;
+        return 0;
+}
+
+EXPORT uint64_t avm_host_config_usec(AvmHost *host, const char *key) {
+        return config_number(host, key, AVM_CONFIG_SECONDS);
+}
+
+EXPORT bool avm_host_config_bool(AvmHost *host, const char *key) {
+        return config_number(host, key, AVM_CONFIG_BOOL) != 0;
+}
+
+EXPORT uint64_t avm_host_max_definitions_age_sec(AvmHost *host) {
+        return config_number(host, "MaxDefinitionsAgeDays", AVM_CONFIG_UINT) * 24 * 3600;
+}
+
+bool host_definitions_too_old(AvmHost *host, int64_t age_sec) {
+        uint64_t max = avm_host_max_definitions_age_sec(host);
+        return max > 0 && age_sec > 0 && (uint64_t) age_sec > max;
+}
+
 static const char *ensure_dir(char **cache, const char *sub) {
         char buf[PATH_MAX];
 
@@ -113,7 +152,7 @@ EXPORT void avm_host_progress(AvmHost *host, unsigned percent, const char *statu
         }
 }
 
-EXPORT void avm_eicar(char buf[static 69]) {
+EXPORT void avm_eicar(char *buf) {
         /* Assembled at run time so no file of ours contains the whole test
          * string (scanners on developer machines would quarantine it). */
         static const char *const parts[] = { "X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-", "TEST-FILE!$H+H*" };

@@ -25,3 +25,6 @@ struct AvmHost {
 
 /* Value of KEY in an arbitrary config SECTION ("Manager", "Product clamav"), or NULL. */
 const char *host_setting(AvmHost *host, const char *section, const char *key);
+/* Whether definitions age_sec old exceed the product's MaxDefinitionsAgeDays=
+ * (avm_host_max_definitions_age_sec(); unknown age, -1, is not too old). */
+bool host_definitions_too_old(AvmHost *host, int64_t age_sec);

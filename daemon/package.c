@@ -16,7 +16,7 @@
  *         fails the operation, as with dpkg.
  *
  * Every tool runs through avm_host_run() (argv, no shell, captured output,
- * timeout [Manager] StepTimeoutSec=, default 600 s).
+ * timeout [Manager] StepTimeoutSec=, default 900 s).
  */
 
 #include <errno.h>
@@ -36,7 +36,7 @@
 #        define _public_ __attribute__((visibility("default")))
 #endif
 
-#define PKG_DEFAULT_TIMEOUT_USEC (600ULL * 1000000ULL)
+#define PKG_DEFAULT_TIMEOUT_USEC (900ULL * 1000000ULL) /* without a configuration: the built-in default */
 #define PKG_QUERY_MAX_OUTPUT 4096
 #define PKG_OP_MAX_OUTPUT (256 * 1024)
 #define PKG_NAME_MAX 128
@@ -59,38 +59,30 @@ static void closep_pkg(int *fd) {
                 close(*fd);
 }
 
+/* PackageBackend= and StepTimeoutSec= come parsed and validated from
+ * AvmConfig (configuration.c), so the daemon and the package tools can never
+ * disagree about them. */
 static int backend_get(AvmHost *host, PkgBackend *ret) {
-        const char *v = host_setting(host, "Manager", "PackageBackend");
+        const char *v = host->config ? host->config->package_backend : NULL;
 
-        if (!v || !*v || strcmp(v, "auto") == 0) {
+        if (!v || !*v || strcmp(v, "auto") == 0)
                 *ret = access("/usr/bin/dpkg-query", X_OK) == 0 ? PKG_BACKEND_DPKG : PKG_BACKEND_RPM;
-                return 0;
-        }
-        if (strcmp(v, "dpkg") == 0 || strcmp(v, "apt") == 0)
+        else if (strcmp(v, "dpkg") == 0)
                 *ret = PKG_BACKEND_DPKG;
-        else if (strcmp(v, "rpm") == 0 || strcmp(v, "dnf") == 0)
+        else if (strcmp(v, "rpm") == 0)
                 *ret = PKG_BACKEND_RPM;
         else if (strcmp(v, "test") == 0)
                 *ret = PKG_BACKEND_TEST;
         else {
-                avm_host_error(host, "Invalid PackageBackend=%s in [Manager] (expected auto, dpkg, rpm or test)", v);
+                /* Unreachable: configuration.c accepts only the four above. */
+                avm_host_error(host, "Invalid PackageBackend=%s in [Manager]", v);
                 return -EINVAL;
         }
         return 0;
 }
 
 static uint64_t step_timeout(AvmHost *host) {
-        const char *v = host_setting(host, "Manager", "StepTimeoutSec");
-        char *end;
-        unsigned long long s;
-
-        if (!v || !*v)
-                return PKG_DEFAULT_TIMEOUT_USEC;
-        errno = 0;
-        s = strtoull(v, &end, 10);
-        if (errno != 0 || *end != '\0' || s == 0 || s > 24ULL * 3600ULL)
-                return PKG_DEFAULT_TIMEOUT_USEC;
-        return s * 1000000ULL;
+        return host->config ? host->config->step_timeout_usec : PKG_DEFAULT_TIMEOUT_USEC;
 }
 
 /* Package names as dpkg and rpm allow them; also protects the test backend's file names. */

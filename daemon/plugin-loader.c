@@ -16,6 +16,67 @@ const char *plugin_dir(void) {
         return env_dir("AVMIGRATE_PLUGIN_DIR", AVM_PLUGIN_DIR, buf, sizeof(buf));
 }
 
+static int check_version(const AvmPlugin *p, char *why, size_t why_size) {
+        if (p->api_version != AVM_PLUGIN_API_VERSION) {
+                snprintf(why, why_size, "ABI version %u, this daemon speaks %u (rebuild it against this avmigrate-plugin)",
+                         p->api_version, AVM_PLUGIN_API_VERSION);
+                return -EPROTO;
+        }
+        /* Smaller than the first version-2 layout: not a version-2 plugin,
+         * whatever it claims. Larger than ours: built against a newer header
+         * of the same major version; the fields we do not know are optional
+         * by the ABI's rule, so reading our part is enough. */
+        if (p->struct_size < AVM_PLUGIN_STRUCT_SIZE_MIN_V2) {
+                snprintf(why, why_size, "plugin structure too small (%u < %zu bytes)", p->struct_size,
+                         (size_t) AVM_PLUGIN_STRUCT_SIZE_MIN_V2);
+                return -EPROTO;
+        }
+        return 0;
+}
+
+/* A capability is a promise the engine relies on when it plans a job; one
+ * without the operation behind it would fail halfway through a migration. */
+static int check_operations(const AvmPlugin *p, char *why, size_t why_size) {
+        if (!string_is_safe_id(p->id)) {
+                snprintf(why, why_size, "invalid id");
+                return -EINVAL;
+        }
+        if (!p->detect || !p->status) {
+                snprintf(why, why_size, "missing detect or status operation");
+                return -EINVAL;
+        }
+        if ((p->capabilities & AVM_CAP_INSTALL) && !p->install) {
+                snprintf(why, why_size, "declares AVM_CAP_INSTALL without an install operation");
+                return -EINVAL;
+        }
+        if ((p->capabilities & AVM_CAP_UNINSTALL) && !p->uninstall) {
+                snprintf(why, why_size, "declares AVM_CAP_UNINSTALL without an uninstall operation");
+                return -EINVAL;
+        }
+        for (const AvmConfigKey *k = p->config_keys; k && k->name; k++)
+                if (k->type == AVM_CONFIG_ENUM && !k->choices) {
+                        snprintf(why, why_size, "configuration key %.64s is an enum without choices", k->name);
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+int plugin_abi_import(const AvmPlugin *p, AvmPlugin *ret, char *why, size_t why_size) {
+        AvmPlugin copy = {};
+        int r;
+
+        r = check_version(p, why, why_size);
+        if (r < 0)
+                return r;
+        memcpy(&copy, p, p->struct_size < sizeof(copy) ? p->struct_size : sizeof(copy));
+        copy.struct_size = sizeof(copy);
+        r = check_operations(&copy, why, why_size);
+        if (r < 0)
+                return r;
+        *ret = copy;
+        return 0;
+}
+
 static bool owner_trusted(uid_t uid) {
         /* Root-owned, or owned by the user the daemon runs as (tests run it
          * unprivileged against their own build tree). */
@@ -59,6 +120,7 @@ static int check_dir(const char *dir) {
 static int load_one(const char *path, const AvmConfig *config, ProductSet *set) {
         char why[256];
         const AvmPlugin *p;
+        AvmPlugin abi;
         void *dl;
         Product *pr;
 
@@ -76,21 +138,12 @@ static int load_one(const char *path, const AvmConfig *config, ProductSet *set) 
                 log_error("Refusing plugin %s: it exports no avm_plugin symbol.", path);
                 goto refuse;
         }
-        if (p->api_version != AVM_PLUGIN_API_VERSION) {
-                log_error("Refusing plugin %s: ABI version %u, this daemon speaks %u.", path, p->api_version,
-                          AVM_PLUGIN_API_VERSION);
+        if (plugin_abi_import(p, &abi, why, sizeof(why)) < 0) {
+                log_error("Refusing plugin %s: %s.", path, why);
                 goto refuse;
         }
-        if (p->struct_size < sizeof(AvmPlugin)) {
-                log_error("Refusing plugin %s: plugin structure too small (%u < %zu).", path, p->struct_size, sizeof(AvmPlugin));
-                goto refuse;
-        }
-        if (!string_is_safe_id(p->id) || !p->detect || !p->status) {
-                log_error("Refusing plugin %s: invalid id or missing detect/status operations.", path);
-                goto refuse;
-        }
-        if (plugins_find(set, p->id)) {
-                log_error("Refusing plugin %s: another plugin already provides '%s'.", path, p->id);
+        if (plugins_find(set, abi.id)) {
+                log_error("Refusing plugin %s: another plugin already provides '%s'.", path, abi.id);
                 goto refuse;
         }
         if (set->n >= MAX_PLUGINS) {
@@ -98,18 +151,39 @@ static int load_one(const char *path, const AvmConfig *config, ProductSet *set) 
                 goto refuse;
         }
 
+        /* The daemon uses its own copy, cut to what the plugin declared
+         * (struct_size), never the plugin's structure itself. */
         pr = &set->items[set->n++];
         *pr = (Product){
-                .plugin = p,
+                .abi = abi,
                 .dl = dl,
-                .host = { .plugin = p, .config = config, .progress_fd = -1 },
+                .host = { .config = config, .progress_fd = -1 },
         };
-        log_debug("Loaded plugin %s (%s %s) from %s.", p->id, p->vendor ? p->vendor : "", p->product ? p->product : "", path);
+        pr->plugin = pr->host.plugin = &pr->abi;
+        log_debug("Loaded plugin %s (%s %s) from %s.", abi.id, abi.vendor ? abi.vendor : "", abi.product ? abi.product : "", path);
         return 0;
 
 refuse:
         dlclose(dl);
         return -EPERM;
+}
+
+/* A wrong [Product <id>] key stops everything, rather than the plugin alone:
+ * a product whose plugin is left out would look "not installed", and a
+ * desktop still running the discouraged product would report "idle" to its
+ * fleet. Refusing to start keeps the machine exactly as it is and shows the
+ * file and line in `systemctl status`, as a bad [Manager] key does. */
+static int validate_config(const ProductSet *set, const AvmConfig *config) {
+        const AvmPlugin *plugins[MAX_PLUGINS];
+        char error[512] = "";
+
+        for (size_t i = 0; i < set->n; i++)
+                plugins[i] = set->items[i].plugin;
+        if (config_validate_products(config, plugins, set->n, error, sizeof(error)) < 0) {
+                log_error("Invalid configuration: %s", error);
+                return -EINVAL;
+        }
+        return 0;
 }
 
 static int so_filter(const struct dirent *d) {
@@ -142,6 +216,11 @@ int plugins_load(const char *dir, const AvmConfig *config, ProductSet *ret) {
                 free(list[i]);
         }
         free(list);
+        r = validate_config(&set, config);
+        if (r < 0) {
+                plugins_unload(&set);
+                return r;
+        }
         *ret = set;
         return 0;
 }

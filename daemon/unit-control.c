@@ -60,18 +60,9 @@ static uint64_t now_usec_mono(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
+/* UnitTimeoutSec= comes parsed and validated from AvmConfig (configuration.c). */
 static uint64_t unit_timeout(AvmHost *host) {
-        const char *v = host_setting(host, "Manager", "UnitTimeoutSec");
-        char *end;
-        unsigned long long s;
-
-        if (!v || !*v)
-                return UNIT_DEFAULT_TIMEOUT_USEC;
-        errno = 0;
-        s = strtoull(v, &end, 10);
-        if (errno != 0 || *end != '\0' || s == 0 || s > 3600)
-                return UNIT_DEFAULT_TIMEOUT_USEC;
-        return s * 1000000ULL;
+        return host->config ? host->config->unit_timeout_usec : UNIT_DEFAULT_TIMEOUT_USEC;
 }
 
 static bool unit_name_valid(const char *unit) {

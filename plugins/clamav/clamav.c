@@ -32,8 +32,6 @@
 #include "clamav-proto.h"
 #include "plugin-util.h"
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define USEC_PER_SEC 1000000ULL
 
 #define DEFAULT_SOCKET "/run/clamav/clamd.ctl"
 #define DEFAULT_CLAMD "/usr/sbin/clamd"
@@ -50,34 +48,8 @@ static const char *const packages[] = { "clamav-daemon", "clamav-freshclam", NUL
 /* Debian's ClamAV: definitions, logs, sockets, configuration. */
 static const char *const own_paths[] = { "/var/lib/clamav", "/var/log/clamav", "/run/clamav", "/etc/clamav", NULL };
 
-static void closep(int *fd) {
-        if (*fd >= 0)
-                close(*fd);
-}
-
 static bool mode_is_exec(AvmHost *host, const char *key) {
         return strcmp(plugin_cfg(host, key, "systemd"), "exec") == 0;
-}
-
-static uint64_t cfg_sec(AvmHost *host, const char *key, unsigned def) {
-        unsigned long s;
-        int r = plugin_cfg_seconds(host, key, 1, 3600, false, &s);
-
-        if (r == -EINVAL)
-                avm_host_log(host, LOG_WARNING, "Ignoring invalid %s=%s, using %u", key, avm_host_config(host, key), def);
-        return (r < 0 ? def : s) * USEC_PER_SEC;
-}
-
-static uint64_t now_mono(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
-static void sleep_usec(uint64_t usec) {
-        struct timespec ts = { .tv_sec = (time_t) (usec / USEC_PER_SEC), .tv_nsec = (long) (usec % USEC_PER_SEC) * 1000 };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
 }
 
 static int write_file_atomic(const char *path, const char *data, mode_t mode) {
@@ -133,7 +105,7 @@ static int socket_path(AvmHost *host, char *buf, size_t size) {
 
 static int clamd_connect(AvmHost *host, const char *path, bool quiet) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        struct timeval tv = { .tv_sec = (time_t) (cfg_sec(host, "ClamdTimeoutSec", 30) / USEC_PER_SEC) };
+        struct timeval tv = { .tv_sec = (time_t) (avm_host_config_usec(host, "ClamdTimeoutSec") / USEC_PER_SEC) };
         int fd;
 
         if (strlen(path) >= sizeof sa.sun_path) {
@@ -203,7 +175,7 @@ static int recv_reply(AvmHost *host, int fd, char *buf, size_t size, size_t *ret
 
 static int clamd_command(AvmHost *host, const char *sock, const char *cmd, char *reply, size_t reply_size, size_t *ret_size,
                          bool quiet) {
-        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(plugin_closep) int fd = -EBADF;
         int r;
 
         fd = clamd_connect(host, sock, quiet);
@@ -248,7 +220,7 @@ static int clamd_version(AvmHost *host, const char *sock, ClamavVersion *ret) {
 
 static int clamd_instream(AvmHost *host, const char *sock, int file_fd, ClamavVerdict *verdict, char *threat, size_t threat_size) {
         static const char cmd[] = "zINSTREAM";
-        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(plugin_closep) int fd = -EBADF;
         char reply[CLAMAV_REPLY_MAX];
         uint8_t *chunk;
         size_t n;
@@ -455,14 +427,14 @@ static int stop_detached(AvmHost *host, const char *name) {
                 avm_host_log(host, LOG_INFO, "Stopping %s (pid %d)", name, (int) pid);
                 if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
                         return -errno;
-                deadline = now_mono() + 10 * USEC_PER_SEC;
+                deadline = plugin_now_usec() + 10 * USEC_PER_SEC;
                 while (pidfile_alive(host, name) > 0) {
-                        if (now_mono() > deadline) {
+                        if (plugin_now_usec() > deadline) {
                                 (void) kill(pid, SIGKILL);
-                                sleep_usec(200000);
+                                plugin_sleep_usec(200000);
                                 break;
                         }
-                        sleep_usec(5000);
+                        plugin_sleep_usec(5000);
                 }
                 if (pidfile_alive(host, name) > 0) {
                         avm_host_error(host, "%s (pid %d) does not stop", name, (int) pid);
@@ -477,17 +449,17 @@ static int stop_detached(AvmHost *host, const char *name) {
 /* ---- clamd lifecycle ---- */
 
 static int clamd_wait(AvmHost *host, const char *sock, uint64_t timeout) {
-        uint64_t deadline = now_mono() + timeout;
+        uint64_t deadline = plugin_now_usec() + timeout;
 
         while (clamd_ping(host, sock, true) < 0) {
-                if (now_mono() > deadline) {
+                if (plugin_now_usec() > deadline) {
                         avm_host_error(host,
                                        "clamd did not answer on %s within %llu s (no signature databases? Debian's clamav-daemon.service "
                                        "only starts when /var/lib/clamav holds main and daily databases)",
                                        sock, (unsigned long long) (timeout / USEC_PER_SEC));
                         return -ETIME;
                 }
-                sleep_usec(50000);
+                plugin_sleep_usec(50000);
         }
         return 0;
 }
@@ -520,7 +492,7 @@ static int clamd_ensure(AvmHost *host, const char *sock) {
                 if (r < 0)
                         return r;
         }
-        return clamd_wait(host, sock, cfg_sec(host, "ClamdStartTimeoutSec", 120));
+        return clamd_wait(host, sock, avm_host_config_usec(host, "ClamdStartTimeoutSec"));
 }
 
 /* ---- clamonacc ---- */
@@ -654,7 +626,7 @@ static bool pid_has_fanotify_marks(pid_t pid) {
 }
 
 static int onacc_wait_ready(AvmHost *host, pid_t pid) {
-        uint64_t deadline = now_mono() + cfg_sec(host, "ClamonaccStartTimeoutSec", 30);
+        uint64_t deadline = plugin_now_usec() + avm_host_config_usec(host, "ClamonaccStartTimeoutSec");
 
         /* Polled finely: this wait is inside the handover gap. */
         while (!pid_has_fanotify_marks(pid)) {
@@ -662,11 +634,11 @@ static int onacc_wait_ready(AvmHost *host, pid_t pid) {
                         avm_host_error(host, "clamonacc exited during start-up; see %s/clamonacc.log", avm_host_state_dir(host));
                         return -ESRCH;
                 }
-                if (now_mono() > deadline) {
+                if (plugin_now_usec() > deadline) {
                         avm_host_error(host, "clamonacc did not place its fanotify marks in time");
                         return -ETIME;
                 }
-                sleep_usec(2000);
+                plugin_sleep_usec(2000);
         }
         return 0;
 }
@@ -968,7 +940,7 @@ static int clamav_scan_fd(AvmHost *host, int fd, AvmScanResult *ret) {
 }
 
 static int clamav_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
-        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(plugin_closep) int fd = -EBADF;
         int r;
 
         *ret = (AvmScanResult){ 0 };
@@ -982,13 +954,29 @@ static int clamav_scan_file(AvmHost *host, const char *path, AvmScanResult *ret)
         return clamav_scan_fd(host, fd, ret);
 }
 
+/* The keys of [Product clamav] (plugin.h: validated before anything runs). */
+static const AvmConfigKey config_keys[] = {
+        { "ClamdSocket", AVM_CONFIG_PATH, NULL, 0, 0, NULL }, /* default: LocalSocket of ClamdConfig, else DEFAULT_SOCKET */
+        { "ClamdConfig", AVM_CONFIG_PATH, NULL, 0, 0, NULL }, /* required with ClamdMode=exec */
+        { "ClamdMode", AVM_CONFIG_ENUM, "systemd", 0, 0, "systemd|exec" },
+        { "ClamonaccMode", AVM_CONFIG_ENUM, "systemd", 0, 0, "systemd|exec" },
+        { "Clamd", AVM_CONFIG_PATH, DEFAULT_CLAMD, 0, 0, NULL },
+        { "Clamonacc", AVM_CONFIG_PATH, DEFAULT_CLAMONACC, 0, 0, NULL },
+        { "ClamonaccDropInDir", AVM_CONFIG_PATH, DEFAULT_DROPIN_DIR, 0, 0, NULL },
+        { "ClamonaccExcludeUser", AVM_CONFIG_STRING, NULL, 0, 0, NULL }, /* default: the user clamd runs as */
+        { "ClamdTimeoutSec", AVM_CONFIG_SECONDS, "30", 1, 3600, NULL },
+        { "ClamdStartTimeoutSec", AVM_CONFIG_SECONDS, "120", 1, 3600, NULL },
+        { "ClamonaccStartTimeoutSec", AVM_CONFIG_SECONDS, "30", 1, 3600, NULL },
+        {},
+};
+
 __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .api_version = AVM_PLUGIN_API_VERSION,
         .struct_size = sizeof(AvmPlugin),
         .id = "clamav",
         .vendor = "Cisco Talos",
         .product = "ClamAV",
-        .capabilities = AVM_CAP_ON_ACCESS | AVM_CAP_BLOCKING_FANOTIFY | AVM_CAP_INSTALL | AVM_CAP_UNINSTALL | AVM_CAP_PASSIVE_MODE,
+        .capabilities = AVM_CAP_ON_ACCESS | AVM_CAP_BLOCKING_FANOTIFY | AVM_CAP_INSTALL | AVM_CAP_UNINSTALL,
         .detect = clamav_detect,
         .status = clamav_status,
         .install = clamav_install,
@@ -1000,4 +988,5 @@ __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .prepare_realtime = clamav_prepare_realtime,
         .own_paths = own_paths,
         .scan_fd = clamav_scan_fd,
+        .config_keys = config_keys,
 };

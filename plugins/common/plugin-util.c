@@ -13,29 +13,23 @@ const char *plugin_cfg(AvmHost *host, const char *key, const char *def) {
         return v && *v ? v : def;
 }
 
-int plugin_cfg_seconds(AvmHost *host, const char *key, unsigned long min_sec, unsigned long max_sec, bool lenient,
-                       unsigned long *ret) {
-        const char *v = avm_host_config(host, key);
-        char *end;
-        unsigned long s;
-
-        if (!v || !*v)
-                return -ENOENT;
-        errno = 0;
-        s = strtoul(v, &end, 10);
-        if (errno || (!lenient && *end) || s < min_sec || s > max_sec)
-                return -EINVAL;
-        *ret = s;
-        return 0;
+void plugin_closep(int *fd) {
+        if (*fd >= 0)
+                close(*fd);
 }
 
-uint64_t plugin_cfg_usec(AvmHost *host, const char *key, unsigned def_sec, unsigned long min_sec, unsigned long max_sec,
-                         bool lenient) {
-        unsigned long s;
+uint64_t plugin_now_usec(void) {
+        struct timespec ts;
 
-        if (plugin_cfg_seconds(host, key, min_sec, max_sec, lenient, &s) < 0)
-                return def_sec * PLUGIN_USEC_PER_SEC;
-        return s * PLUGIN_USEC_PER_SEC;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+void plugin_sleep_usec(uint64_t usec) {
+        struct timespec ts = { .tv_sec = (time_t) (usec / USEC_PER_SEC), .tv_nsec = (long) (usec % USEC_PER_SEC) * 1000 };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
 }
 
 int plugin_run(AvmHost *host, const char *label, const char *const argv[], const char *const env[], uint64_t timeout_usec,
@@ -58,13 +52,8 @@ int plugin_run(AvmHost *host, const char *label, const char *const argv[], const
         return 0;
 }
 
-static void closep(int *fd) {
-        if (*fd >= 0)
-                close(*fd);
-}
-
 int plugin_read_file(const char *path, size_t max, char *buf, size_t *ret_size) {
-        __attribute__((cleanup(closep))) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_(plugin_closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         size_t n = 0;
 
         if (fd < 0)
@@ -93,7 +82,6 @@ int64_t plugin_age_sec(time_t t) {
 }
 
 bool plugin_definitions_too_old(AvmHost *host, int64_t age_sec) {
-        const char *ma = avm_host_config(host, "MaxDefinitionsAgeDays");
-        long days = ma ? strtol(ma, NULL, 10) : 7;
-        return days > 0 && age_sec > (int64_t) days * 86400;
+        uint64_t max = avm_host_max_definitions_age_sec(host);
+        return max > 0 && age_sec > 0 && (uint64_t) age_sec > max;
 }

@@ -16,25 +16,31 @@
 
 #include <avmigrate/plugin.h>
 
-#define PLUGIN_USEC_PER_SEC 1000000ULL
+#ifndef USEC_PER_SEC
+#        define USEC_PER_SEC 1000000ULL
+#endif
+#ifndef _cleanup_
+#        define _cleanup_(f) __attribute__((cleanup(f)))
+#endif
 
 static inline void plugin_run_result_donep(AvmRunResult *r) {
         avm_run_result_done(r);
 }
 #define _cleanup_run_result_ __attribute__((cleanup(plugin_run_result_donep)))
 
-/* Value of KEY in [Product <id>], or def when it is unset or empty. */
+/* Closes *fd if it is open; for _cleanup_(plugin_closep) int fd = -EBADF. */
+void plugin_closep(int *fd);
+
+/* CLOCK_MONOTONIC now, in microseconds. */
+uint64_t plugin_now_usec(void);
+
+/* Sleeps usec microseconds, also across signals. */
+void plugin_sleep_usec(uint64_t usec);
+
+/* Value of KEY in [Product <id>], or def when it is unset or empty. Timeouts
+ * and booleans are read with avm_host_config_usec()/avm_host_config_bool():
+ * their defaults are in the plugin's config_keys table, once. */
 const char *plugin_cfg(AvmHost *host, const char *key, const char *def);
-
-/* Whole seconds in KEY: 0 and *ret when it is a number in [min_sec, max_sec],
- * -ENOENT when unset or empty, -EINVAL otherwise. With lenient, text after the
- * number is ignored ("60s" is 60). */
-int plugin_cfg_seconds(AvmHost *host, const char *key, unsigned long min_sec, unsigned long max_sec, bool lenient,
-                       unsigned long *ret);
-
-/* KEY as a duration in microseconds; def_sec when unset, empty or invalid. */
-uint64_t plugin_cfg_usec(AvmHost *host, const char *key, unsigned def_sec, unsigned long min_sec, unsigned long max_sec,
-                         bool lenient);
 
 /* avm_host_run() that refuses truncated output. Returns 0 when the program ran
  * to an exit (see r->exit_status), else -errno after avm_host_error():
@@ -51,7 +57,8 @@ int plugin_read_file(const char *path, size_t max, char *buf, size_t *ret_size);
 /* Seconds since t (0 if t is in the future). */
 int64_t plugin_age_sec(time_t t);
 
-/* Whether age_sec exceeds MaxDefinitionsAgeDays (default 7, 0 = no limit). */
+/* Whether age_sec exceeds avm_host_max_definitions_age_sec() (0: no limit;
+ * an unknown age, -1, is not too old): the same limit the daemon applies. */
 bool plugin_definitions_too_old(AvmHost *host, int64_t age_sec);
 
 /* ---- plugin-text.c: no host services ---- */

@@ -38,11 +38,6 @@
 
 static const char *const packages[] = { "eea", NULL };
 
-/* A number of seconds in 1..86399; text after the number is ignored. */
-static uint64_t timeout(AvmHost *host, const char *key, unsigned def) {
-        return plugin_cfg_usec(host, key, def, 1, 86399, true);
-}
-
 static int run(AvmHost *host, const char *const argv[], uint64_t t, AvmRunResult *r) {
         return plugin_run(host, NULL, argv, NULL, t, ESET_OUTPUT_MAX, r);
 }
@@ -67,7 +62,7 @@ static void product_version(AvmHost *host, char *buf, size_t size) {
         PluginParseError e = { 0 };
 
         snprintf(buf, size, "unknown version");
-        if (run(host, argv, timeout(host, "EsetTimeoutSec", 60), &r) < 0 || r.exit_status != 0 ||
+        if (run(host, argv, avm_host_config_usec(host, "EsetTimeoutSec"), &r) < 0 || r.exit_status != 0 ||
             eset_parse_upd_version(r.output, r.output_size, buf, size, &e) < 0) {
                 avm_host_log(host, LOG_WARNING, "upd -version gave no version (exit %d%s%s)", r.exit_status,
                              e.text[0] ? ": " : "", e.text);
@@ -90,7 +85,7 @@ static int service(AvmHost *host, const char *verb) {
         }
         {
                 const char *argv[] = { tool, verb, unit, NULL };
-                ret = run(host, argv, timeout(host, "EsetTimeoutSec", 60), &r);
+                ret = run(host, argv, avm_host_config_usec(host, "EsetTimeoutSec"), &r);
         }
         if (ret < 0)
                 return ret;
@@ -129,7 +124,7 @@ static int license(AvmHost *host, const char *version, char *validity, size_t si
         PluginParseError e = { 0 };
         int ret;
 
-        ret = run(host, argv, timeout(host, "EsetTimeoutSec", 60), &r);
+        ret = run(host, argv, avm_host_config_usec(host, "EsetTimeoutSec"), &r);
         if (ret < 0)
                 return ret;
         ret = eset_parse_lic_status(r.output, r.output_size, validity, size, &e);
@@ -156,7 +151,7 @@ static int eset_status(AvmHost *host, AvmStatus *ret) {
         active = service(host, "is-active");
         if (active < 0)
                 return active;
-        rr = run(host, argv, timeout(host, "EsetTimeoutSec", 60), &r);
+        rr = run(host, argv, avm_host_config_usec(host, "EsetTimeoutSec"), &r);
         if (rr < 0)
                 return rr;
         if (r.exit_status != 0) {
@@ -209,7 +204,7 @@ static int eset_install(AvmHost *host) {
         if (art && strstr(art, ".bin")) {
                 const char *argv[] = { art, "--accept-license", NULL };
                 _cleanup_run_result_ AvmRunResult r = { 0 };
-                int ret = run(host, argv, timeout(host, "InstallTimeoutSec", 900), &r);
+                int ret = run(host, argv, avm_host_config_usec(host, "InstallTimeoutSec"), &r);
                 if (ret < 0)
                         return ret;
                 if (r.exit_status != 0) {
@@ -247,7 +242,7 @@ static void scan_log(AvmHost *host, const char *log_name, const char *version, A
         const char *argv[] = { lslog, arg, NULL };
 
         snprintf(arg, sizeof arg, "--ods-details=%s", log_name);
-        if (run(host, argv, timeout(host, "EsetTimeoutSec", 60), &l) < 0 || l.exit_status != 0)
+        if (run(host, argv, avm_host_config_usec(host, "EsetTimeoutSec"), &l) < 0 || l.exit_status != 0)
                 return;
         if (eset_parse_lslog(l.output, l.output_size, &sl, &e) < 0) {
                 avm_host_log(host, LOG_WARNING, "lslog --ods-details (ESET %s): %s%s", version,
@@ -259,7 +254,6 @@ static void scan_log(AvmHost *host, const char *log_name, const char *version, A
 
 static int eset_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
         const char *odscan = plugin_cfg(host, "Odscan", DEFAULT_ODSCAN);
-        const char *readonly = plugin_cfg(host, "ScanReadOnly", "yes");
         char profile[160], version[64];
         const char *argv[8];
         _cleanup_run_result_ AvmRunResult r = { 0 };
@@ -276,13 +270,13 @@ static int eset_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
         argv[k++] = "-s";
         argv[k++] = profile;
         /* Never let the probe be cleaned: --readonly [INF: used by third-party scripts, not in ESET's help]. */
-        if (strcmp(readonly, "no") != 0)
+        if (avm_host_config_bool(host, "ScanReadOnly"))
                 argv[k++] = "--readonly";
         argv[k++] = "--show-scan-info";
         argv[k++] = path;
         argv[k] = NULL;
         product_version(host, version, sizeof version);
-        rr = run(host, argv, timeout(host, "ScanTimeoutSec", 600), &r);
+        rr = run(host, argv, avm_host_config_usec(host, "ScanTimeoutSec"), &r);
         if (rr < 0)
                 return rr;
         if (eset_parse_odscan(r.output, r.output_size, &od, &e) < 0)
@@ -322,6 +316,22 @@ static int eset_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
         return 0;
 }
 
+/* The keys of [Product eset-eea] (plugin.h: validated before anything runs). */
+static const AvmConfigKey config_keys[] = {
+        { "Upd", AVM_CONFIG_PATH, DEFAULT_UPD, 0, 0, NULL },
+        { "EsetTimeoutSec", AVM_CONFIG_SECONDS, "60", 1, 86399, NULL },
+        { "Odscan", AVM_CONFIG_PATH, DEFAULT_ODSCAN, 0, 0, NULL },
+        { "ScanProfile", AVM_CONFIG_STRING, "@In-depth scan", 0, 0, NULL },
+        { "ScanReadOnly", AVM_CONFIG_BOOL, "yes", 0, 0, NULL },
+        { "ScanTimeoutSec", AVM_CONFIG_SECONDS, "600", 1, 86399, NULL },
+        { "Lslog", AVM_CONFIG_PATH, DEFAULT_LSLOG, 0, 0, NULL },
+        { "Lic", AVM_CONFIG_PATH, DEFAULT_LIC, 0, 0, NULL },
+        { "Systemctl", AVM_CONFIG_PATH, NULL, 0, 0, NULL }, /* default: systemd over D-Bus */
+        { "Unit", AVM_CONFIG_STRING, UNIT, 0, 0, NULL },
+        { "InstallTimeoutSec", AVM_CONFIG_SECONDS, "900", 1, 86399, NULL },
+        {},
+};
+
 __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .api_version = AVM_PLUGIN_API_VERSION,
         .struct_size = sizeof(AvmPlugin),
@@ -335,4 +345,5 @@ __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .set_realtime = eset_set_realtime,
         .uninstall = eset_uninstall,
         .scan_file = eset_scan_file,
+        .config_keys = config_keys,
 };

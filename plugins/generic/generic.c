@@ -18,7 +18,6 @@
 #include "generic-conf.h"
 #include "plugin-util.h"
 
-#define USEC_PER_SEC 1000000ULL
 #define OUTPUT_MAX (64 * 1024)
 #define DEFAULT_PRODUCTS_DIR "/etc/avmigrate/products.d"
 
@@ -294,6 +293,12 @@ static int generic_scan_file(AvmHost *host, const char *path, AvmScanResult *ret
 
 /* The ABI fixes capabilities at build time; generic declares the conservative
  * set (never overlapped with another blocking scanner). */
+/* The keys of [Product generic] (plugin.h: validated before anything runs). */
+static const AvmConfigKey config_keys[] = {
+        { "Product", AVM_CONFIG_STRING, NULL, 0, 0, NULL }, /* the products.d/<name>.conf to use */
+        {},
+};
+
 __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .api_version = AVM_PLUGIN_API_VERSION,
         .struct_size = sizeof(AvmPlugin),
@@ -307,4 +312,5 @@ __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .set_realtime = generic_set_realtime,
         .uninstall = generic_uninstall,
         .scan_file = generic_scan_file,
+        .config_keys = config_keys,
 };

@@ -19,7 +19,6 @@
 #include "kesl-scope.h"
 #include "plugin-util.h"
 
-#define USEC_PER_SEC 1000000ULL
 #define DEFAULT_KESL_CONTROL "/opt/kaspersky/kesl/bin/kesl-control"
 #define OAS_TASK "1"
 
@@ -30,10 +29,6 @@ static const char *const c_env[] = { "LANG=C", "LC_ALL=C", NULL };
 
 static const char *kesl_control(AvmHost *host) {
         return plugin_cfg(host, "KeslControl", DEFAULT_KESL_CONTROL);
-}
-
-static uint64_t cfg_sec(AvmHost *host, const char *key, unsigned def) {
-        return plugin_cfg_usec(host, key, def, 1, 24 * 3600, false);
 }
 
 /* Runs kesl-control with up to 4 arguments. Returns 0 (see r->exit_status) or -errno. */
@@ -72,7 +67,7 @@ static int app_info(AvmHost *host, KeslAppInfo *ai, int *ret_exit) {
         _cleanup_run_result_ AvmRunResult r = { 0 };
         int ret;
 
-        ret = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &r, "--app-info", "--json", NULL, NULL);
+        ret = kesl_run(host, avm_host_config_usec(host, "KeslTimeoutSec"), &r, "--app-info", "--json", NULL, NULL);
         if (ret < 0)
                 return ret;
         *ret_exit = r.exit_status;
@@ -83,7 +78,7 @@ static int app_info(AvmHost *host, KeslAppInfo *ai, int *ret_exit) {
                 return 0;
         /* Older versions have no --json: fall back to text (LANG=C, but Russian labels are understood too). */
         avm_run_result_done(&r);
-        ret = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &r, "--app-info", NULL, NULL, NULL);
+        ret = kesl_run(host, avm_host_config_usec(host, "KeslTimeoutSec"), &r, "--app-info", NULL, NULL, NULL);
         if (ret < 0)
                 return ret;
         *ret_exit = r.exit_status;
@@ -100,7 +95,7 @@ static int task_state(AvmHost *host, KeslTaskState *ret_state, int *ret_exit) {
         _cleanup_run_result_ AvmRunResult r = { 0 };
         int ret;
 
-        ret = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &r, "--get-task-state", OAS_TASK, "--json", NULL);
+        ret = kesl_run(host, avm_host_config_usec(host, "KeslTimeoutSec"), &r, "--get-task-state", OAS_TASK, "--json", NULL);
         if (ret < 0)
                 return ret;
         *ret_exit = r.exit_status;
@@ -109,7 +104,7 @@ static int task_state(AvmHost *host, KeslTaskState *ret_state, int *ret_exit) {
         if (r.exit_status == KESL_EXIT_NOT_RUNNING)
                 return 0;
         avm_run_result_done(&r);
-        ret = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &r, "--get-task-state", OAS_TASK, NULL, NULL);
+        ret = kesl_run(host, avm_host_config_usec(host, "KeslTimeoutSec"), &r, "--get-task-state", OAS_TASK, NULL, NULL);
         if (ret < 0)
                 return ret;
         *ret_exit = r.exit_status;
@@ -142,14 +137,11 @@ static int kesl_detect(AvmHost *host, AvmDetection *ret) {
                 return 0;
         /* The tool is there: installed even without a package record (e.g. a manual install),
          * unless DetectByTool=no (tests: the package database decides). */
-        {
-                const char *d = avm_host_config(host, "DetectByTool");
-                if (d && (strcmp(d, "no") == 0 || strcmp(d, "false") == 0 || strcmp(d, "0") == 0)) {
-                        if (!ret->installed)
-                                return 0;
-                } else
-                        ret->installed = true;
-        }
+        if (!avm_host_config_bool(host, "DetectByTool")) {
+                if (!ret->installed)
+                        return 0;
+        } else
+                ret->installed = true;
         r = app_info(host, &ai, &code);
         if (r == 0 && (code == 0 || code == KESL_EXIT_DBS_NOT_LOADED) && ai.version[0])
                 snprintf(ret->version, sizeof ret->version, "%s", ai.version);
@@ -206,10 +198,9 @@ static int kesl_set_realtime(AvmHost *host, bool enable) {
         _cleanup_run_result_ AvmRunResult r = { 0 };
         const char *verb = enable ? "--start-task" : "--stop-task";
         uint64_t deadline;
-        struct timespec start;
         int ret, code = 0;
 
-        ret = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &r, verb, OAS_TASK, NULL, NULL);
+        ret = kesl_run(host, avm_host_config_usec(host, "KeslTimeoutSec"), &r, verb, OAS_TASK, NULL, NULL);
         if (ret < 0)
                 return ret;
         if (r.exit_status == KESL_EXIT_SAME_STATE)
@@ -218,11 +209,9 @@ static int kesl_set_realtime(AvmHost *host, bool enable) {
                 return kesl_fail(host, enable ? "--start-task 1" : "--stop-task 1", r.exit_status);
 
         /* Wait for Starting/Stopping to settle. */
-        clock_gettime(CLOCK_MONOTONIC, &start);
-        deadline = (uint64_t) start.tv_sec * USEC_PER_SEC + cfg_sec(host, "TaskSettleTimeoutSec", 30);
+        deadline = plugin_now_usec() + avm_host_config_usec(host, "TaskSettleTimeoutSec");
         for (;;) {
                 KeslTaskState ts = KESL_TASK_STOPPED;
-                struct timespec now;
 
                 ret = task_state(host, &ts, &code);
                 if (ret < 0)
@@ -234,15 +223,14 @@ static int kesl_set_realtime(AvmHost *host, bool enable) {
                 }
                 if (enable ? ts == KESL_TASK_STARTED : ts == KESL_TASK_STOPPED)
                         return 0;
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                if ((uint64_t) now.tv_sec * USEC_PER_SEC > deadline) {
+                if (plugin_now_usec() > deadline) {
                         avm_host_error(host, "File_Threat_Protection is %s, not %s", kesl_task_state_name(ts),
                                        enable ? "Started" : "Stopped");
                         return -ETIME;
                 }
                 /* Waited on inside the handover gap: poll finely (each poll is a
                  * kesl-control run, which takes longer than this anyway). */
-                usleep(20000);
+                plugin_sleep_usec(20000);
         }
 }
 
@@ -257,7 +245,7 @@ static int kesl_scope(AvmHost *host, AvmScope *ret) {
         int rr;
 
         *ret = (AvmScope){ 0 };
-        rr = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &r, "--get-settings", OAS_TASK, NULL, NULL);
+        rr = kesl_run(host, avm_host_config_usec(host, "KeslTimeoutSec"), &r, "--get-settings", OAS_TASK, NULL, NULL);
         if (rr < 0)
                 return rr;
         if (r.exit_status != 0)
@@ -279,7 +267,7 @@ static int kesl_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
         *ret = (AvmScanResult){ 0 };
         /* --action Skip: without it KESL applies the recommended action and may
          * delete the probe (Kaspersky help 12.1, 197638); real scripts pass it. */
-        rr = kesl_run(host, cfg_sec(host, "ScanTimeoutSec", 600), &r, "--scan-file", path, "--action", "Skip");
+        rr = kesl_run(host, avm_host_config_usec(host, "ScanTimeoutSec"), &r, "--scan-file", path, "--action", "Skip");
         if (rr < 0)
                 return rr;
         if (r.exit_status != 0 && r.exit_status != KESL_EXIT_THREATS)
@@ -290,8 +278,8 @@ static int kesl_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) {
                 _cleanup_run_result_ AvmRunResult ev = { 0 };
                 PluginParseError e = { 0 };
 
-                rr = kesl_run(host, cfg_sec(host, "KeslTimeoutSec", 120), &ev, "-E", "--query", "EventType == \"ThreatDetected\"",
-                              NULL);
+                rr = kesl_run(host, avm_host_config_usec(host, "KeslTimeoutSec"), &ev, "-E", "--query",
+                              "EventType == \"ThreatDetected\"", NULL);
                 if (rr < 0 || ev.exit_status != 0 || kesl_parse_events(ev.output, ev.output_size, path, &s, &e) < 0) {
                         if (r.exit_status != KESL_EXIT_THREATS) {
                                 avm_host_error(host,
@@ -353,6 +341,17 @@ static int kesl_uninstall(AvmHost *host) {
         return 0;
 }
 
+/* The keys of [Product kaspersky-kesl] (plugin.h: validated before anything runs). */
+static const AvmConfigKey config_keys[] = {
+        { "KeslControl", AVM_CONFIG_PATH, DEFAULT_KESL_CONTROL, 0, 0, NULL },
+        { "DetectByTool", AVM_CONFIG_BOOL, "yes", 0, 0, NULL },
+        { "VerifyRemovedPath", AVM_CONFIG_PATH, DEFAULT_KESL_CONTROL, 0, 0, NULL }, /* empty: skip the check */
+        { "KeslTimeoutSec", AVM_CONFIG_SECONDS, "120", 1, 86400, NULL },
+        { "ScanTimeoutSec", AVM_CONFIG_SECONDS, "600", 1, 86400, NULL },
+        { "TaskSettleTimeoutSec", AVM_CONFIG_SECONDS, "30", 1, 86400, NULL },
+        {},
+};
+
 __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .api_version = AVM_PLUGIN_API_VERSION,
         .struct_size = sizeof(AvmPlugin),
@@ -368,4 +367,5 @@ __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .scan_file = kesl_scan_file,
         .scope = kesl_scope,
         .own_paths = own_paths,
+        .config_keys = config_keys,
 };

@@ -21,17 +21,11 @@
 #include "mdatp-parse.h"
 #include "plugin-util.h"
 
-#define USEC_PER_SEC 1000000ULL
 #define DEFAULT_MDATP "/usr/bin/mdatp"
 #define DEFAULT_ONBOARDING "/etc/opt/microsoft/mdatp/mdatp_onboard.json"
 #define ONBOARDING_MAX (1024 * 1024)
 
 static const char *const packages[] = { "mdatp", NULL };
-
-/* 0 is valid here: LicensedWaitSec=0 does not wait. */
-static uint64_t cfg_sec(AvmHost *host, const char *key, unsigned def) {
-        return plugin_cfg_usec(host, key, def, 0, 24 * 3600, false);
-}
 
 static int mdatp_run(AvmHost *host, uint64_t timeout, AvmRunResult *r, const char *const args[]) {
         const char *argv[12];
@@ -54,7 +48,7 @@ static int run_ok(AvmHost *host, const char *const args[]) {
         _cleanup_run_result_ AvmRunResult r = { 0 };
         int ret;
 
-        ret = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &r, args);
+        ret = mdatp_run(host, avm_host_config_usec(host, "MdatpTimeoutSec"), &r, args);
         if (ret < 0)
                 return ret;
         if (r.exit_status != 0) {
@@ -83,7 +77,7 @@ static int health_field(AvmHost *host, const char *field, char *buf, size_t size
         char what[96];
         int ret;
 
-        ret = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &r, args);
+        ret = mdatp_run(host, avm_host_config_usec(host, "MdatpTimeoutSec"), &r, args);
         if (ret < 0)
                 return ret;
         if (r.exit_status != 0) {
@@ -118,14 +112,14 @@ static int health(AvmHost *host, MdatpHealth *h) {
         PluginParseError e = { 0 };
         int ret;
 
-        ret = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &r, json);
+        ret = mdatp_run(host, avm_host_config_usec(host, "MdatpTimeoutSec"), &r, json);
         if (ret < 0)
                 return ret;
         if (r.exit_status == 0 && mdatp_parse_health_json(r.output, r.output_size, h, &e) == 0)
                 goto done;
         avm_host_log(host, LOG_INFO, "mdatp health --output json unusable (exit %d%s%s), reading the health table", r.exit_status,
                      e.text[0] ? ": " : "", e.text);
-        ret = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &t, text);
+        ret = mdatp_run(host, avm_host_config_usec(host, "MdatpTimeoutSec"), &t, text);
         if (ret < 0)
                 return ret;
         if (t.exit_status != 0) {
@@ -319,7 +313,6 @@ static int mdatp_install(AvmHost *host) {
         const char *art = avm_host_artifact(host);
         const char *onboarding = avm_host_config(host, "OnboardingFile");
         uint64_t wait, deadline;
-        struct timespec ts;
         int r;
 
         avm_host_progress(host, 10, "Installing Microsoft Defender");
@@ -344,15 +337,15 @@ static int mdatp_install(AvmHost *host) {
         if (r < 0)
                 return r;
         /* mde_installer.sh polls `licensed` every 10 s after onboarding. */
-        wait = cfg_sec(host, "LicensedWaitSec", onboarding ? 80 : 0);
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        deadline = (uint64_t) ts.tv_sec * USEC_PER_SEC + wait;
+        /* Declared without a default: it depends on whether there was an onboarding. */
+        wait = avm_host_config(host, "LicensedWaitSec") ? avm_host_config_usec(host, "LicensedWaitSec") :
+                                                          (onboarding ? 80 : 0) * USEC_PER_SEC;
+        deadline = plugin_now_usec() + wait;
         for (;;) {
                 int lic = health_bool(host, "licensed");
                 if (lic == 1)
                         break;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                if ((uint64_t) ts.tv_sec * USEC_PER_SEC >= deadline) {
+                if (plugin_now_usec() >= deadline) {
                         avm_host_log(host, LOG_WARNING, "Defender is installed but not licensed (not onboarded)");
                         break;
                 }
@@ -368,7 +361,6 @@ static int offboard(AvmHost *host) {
         const char *script = avm_host_config(host, "OffboardingScript");
         _cleanup_run_result_ AvmRunResult r = { 0 };
         uint64_t wait, deadline;
-        struct timespec ts;
         MdatpHealth h;
         size_t n;
         int ret;
@@ -376,7 +368,7 @@ static int offboard(AvmHost *host) {
         if (health(host, &h) < 0 || !onboarded(&h))
                 return 0; /* not onboarded (or mdatp not answering): nothing to offboard */
         if (!script || !*script) {
-                if (strcmp(plugin_cfg(host, "RequireOffboarding", "no"), "yes") == 0) {
+                if (avm_host_config_bool(host, "RequireOffboarding")) {
                         avm_host_error(host, "Defender is onboarded and RequireOffboarding=yes, but no OffboardingScript= is set");
                         return -EPERM;
                 }
@@ -397,8 +389,8 @@ static int offboard(AvmHost *host) {
                         return -EINVAL;
                 }
                 avm_host_progress(host, 5, "Offboarding Microsoft Defender");
-                ret = plugin_run(host, "offboarding script", argv, NULL, cfg_sec(host, "MdatpTimeoutSec", 120), MDATP_OUTPUT_MAX,
-                                 &r);
+                ret = plugin_run(host, "offboarding script", argv, NULL, avm_host_config_usec(host, "MdatpTimeoutSec"),
+                                 MDATP_OUTPUT_MAX, &r);
         }
         if (ret < 0)
                 return ret;
@@ -407,16 +399,14 @@ static int offboard(AvmHost *host) {
                 return -EIO;
         }
         /* mde_installer.sh checks licensed every 10 s, 15 times */
-        wait = cfg_sec(host, "OffboardWaitSec", 150);
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        deadline = (uint64_t) ts.tv_sec * USEC_PER_SEC + wait;
+        wait = avm_host_config_usec(host, "OffboardWaitSec");
+        deadline = plugin_now_usec() + wait;
         for (;;) {
                 if (health_bool(host, "licensed") == 0) {
                         avm_host_log(host, LOG_INFO, "Defender offboarded");
                         return 0;
                 }
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                if ((uint64_t) ts.tv_sec * USEC_PER_SEC >= deadline) {
+                if (plugin_now_usec() >= deadline) {
                         avm_host_error(host, "Defender still licensed %llu s after the offboarding script",
                                        (unsigned long long) (wait / USEC_PER_SEC));
                         return -ETIMEDOUT;
@@ -457,7 +447,7 @@ static int threat_list(AvmHost *host, MdatpThreats *ret) {
         PluginParseError e = { 0 };
         int ret2;
 
-        ret2 = mdatp_run(host, cfg_sec(host, "MdatpTimeoutSec", 120), &r, args);
+        ret2 = mdatp_run(host, avm_host_config_usec(host, "MdatpTimeoutSec"), &r, args);
         if (ret2 < 0)
                 return ret2;
         if (r.exit_status != 0) {
@@ -495,7 +485,7 @@ static int mdatp_scan_file(AvmHost *host, const char *path, AvmScanResult *ret) 
         rr = threat_list(host, before);
         if (rr < 0)
                 goto finish;
-        rr = mdatp_run(host, cfg_sec(host, "ScanTimeoutSec", 600), &r, args);
+        rr = mdatp_run(host, avm_host_config_usec(host, "ScanTimeoutSec"), &r, args);
         if (rr < 0)
                 goto finish;
         counted = r.exit_status == 0 && mdatp_parse_scan(r.output, r.output_size, &files, &threats, &e) == 0;
@@ -534,17 +524,33 @@ finish:
         return rr;
 }
 
+/* The keys of [Product microsoft-mdatp] (plugin.h: validated before anything runs). */
+static const AvmConfigKey config_keys[] = {
+        { "Mdatp", AVM_CONFIG_PATH, DEFAULT_MDATP, 0, 0, NULL },
+        { "OnboardingPath", AVM_CONFIG_PATH, DEFAULT_ONBOARDING, 0, 0, NULL },
+        { "OnboardingFile", AVM_CONFIG_PATH, NULL, 0, 0, NULL },
+        { "OffboardingScript", AVM_CONFIG_PATH, NULL, 0, 0, NULL },
+        { "RequireOffboarding", AVM_CONFIG_BOOL, "no", 0, 0, NULL },
+        { "Python", AVM_CONFIG_PATH, "/usr/bin/python3", 0, 0, NULL },
+        { "MdatpTimeoutSec", AVM_CONFIG_SECONDS, "120", 0, 86400, NULL },
+        { "ScanTimeoutSec", AVM_CONFIG_SECONDS, "600", 0, 86400, NULL },
+        { "LicensedWaitSec", AVM_CONFIG_SECONDS, NULL, 0, 86400, NULL }, /* default: 80 after onboarding, else 0 */
+        { "OffboardWaitSec", AVM_CONFIG_SECONDS, "150", 0, 86400, NULL },
+        {},
+};
+
 __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .api_version = AVM_PLUGIN_API_VERSION,
         .struct_size = sizeof(AvmPlugin),
         .id = "microsoft-mdatp",
         .vendor = "Microsoft",
         .product = "Microsoft Defender for Endpoint on Linux",
-        .capabilities = AVM_CAP_ON_ACCESS | AVM_CAP_BLOCKING_FANOTIFY | AVM_CAP_PASSIVE_MODE | AVM_CAP_INSTALL | AVM_CAP_UNINSTALL,
+        .capabilities = AVM_CAP_ON_ACCESS | AVM_CAP_BLOCKING_FANOTIFY | AVM_CAP_INSTALL | AVM_CAP_UNINSTALL,
         .detect = mdatp_detect,
         .status = mdatp_status,
         .install = mdatp_install,
         .set_realtime = mdatp_set_realtime,
         .uninstall = mdatp_uninstall,
         .scan_file = mdatp_scan_file,
+        .config_keys = config_keys,
 };

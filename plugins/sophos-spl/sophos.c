@@ -24,15 +24,9 @@
 #include "plugin-util.h"
 #include "sophos-parse.h"
 
-#define USEC_PER_SEC 1000000ULL
 #define UNIT "sophos-spl.service"
 
 static const char *const units[] = { "sophos-spl.service", "sophos-spl-update.service", "sophos-spl-diagnose.service", NULL };
-
-/* A number of seconds in 1..86399; text after the number is ignored. */
-static uint64_t timeout(AvmHost *host, const char *key, unsigned def) {
-        return plugin_cfg_usec(host, key, def, 1, 86399, true);
-}
 
 static int run(AvmHost *host, const char *const argv[], uint64_t t, AvmRunResult *r) {
         return plugin_run(host, NULL, argv, NULL, t, SOPHOS_OUTPUT_MAX, r);
@@ -94,7 +88,7 @@ static int wdctl_isrunning(AvmHost *host, const char *name) {
         _cleanup_run_result_ AvmRunResult r = { 0 };
         int ret;
 
-        ret = run(host, argv, timeout(host, "SophosTimeoutSec", 60), &r);
+        ret = run(host, argv, avm_host_config_usec(host, "SophosTimeoutSec"), &r);
         if (ret < 0)
                 return ret;
         switch (r.exit_status) {
@@ -183,13 +177,12 @@ static int sophos_set_realtime(AvmHost *host, bool enable) {
         const char *argv[] = { wdctl_path(host), enable ? "start" : "stop", "on_access_process", NULL };
         _cleanup_run_result_ AvmRunResult r = { 0 };
         uint64_t wait, deadline;
-        struct timespec ts;
         int ret;
 
         inferred(host,
                  enable ? "on-access turned on with `wdctl start on_access_process`" :
                           "on-access turned off with `wdctl stop on_access_process`");
-        ret = run(host, argv, timeout(host, "SophosTimeoutSec", 60), &r);
+        ret = run(host, argv, avm_host_config_usec(host, "SophosTimeoutSec"), &r);
         if (ret < 0)
                 return ret;
         if (r.exit_status != 0) {
@@ -199,19 +192,17 @@ static int sophos_set_realtime(AvmHost *host, bool enable) {
                 return -EIO;
         }
         /* soapd writes its status file when it has read the policy */
-        wait = timeout(host, "OnAccessSettleTimeoutSec", 30);
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        deadline = (uint64_t) ts.tv_sec * USEC_PER_SEC + wait;
+        wait = avm_host_config_usec(host, "OnAccessSettleTimeoutSec");
+        deadline = plugin_now_usec() + wait;
         for (;;) {
                 ret = on_access_status(host, "");
                 if (ret == -ENOENT)
                         ret = wdctl_isrunning(host, "on_access_process");
                 if (ret >= 0 && ret == (int) enable)
                         return 0;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                if ((uint64_t) ts.tv_sec * USEC_PER_SEC >= deadline)
+                if (plugin_now_usec() >= deadline)
                         break;
-                usleep(200 * 1000);
+                plugin_sleep_usec(200 * 1000);
         }
         if (ret < 0)
                 return ret;
@@ -231,7 +222,7 @@ static int sophos_install(AvmHost *host) {
                 return -EOPNOTSUPP;
         }
         inferred(host, "SophosSetup.sh run without arguments installs unattended");
-        ret = run(host, argv, timeout(host, "InstallTimeoutSec", 1800), &r);
+        ret = run(host, argv, avm_host_config_usec(host, "InstallTimeoutSec"), &r);
         if (ret < 0)
                 return ret;
         if (r.exit_status != 0) {
@@ -249,7 +240,7 @@ static int sophos_uninstall(AvmHost *host) {
         snprintf(uninstall, sizeof uninstall, "%s/bin/uninstall.sh", instdir(host));
         if (access(uninstall, X_OK) == 0) {
                 const char *argv[] = { uninstall, "--force", NULL };
-                ret = run(host, argv, timeout(host, "UninstallTimeoutSec", 900), &r);
+                ret = run(host, argv, avm_host_config_usec(host, "UninstallTimeoutSec"), &r);
                 if (ret < 0)
                         return ret;
                 if (r.exit_status != 0) {
@@ -287,7 +278,7 @@ static int sophos_scan_file(AvmHost *host, const char *path, AvmScanResult *ret)
         *ret = (AvmScanResult){ 0 };
         if (read_version(host, version, sizeof version) < 0)
                 snprintf(version, sizeof version, "unknown version");
-        rr = run(host, argv, timeout(host, "ScanTimeoutSec", 600), &r);
+        rr = run(host, argv, avm_host_config_usec(host, "ScanTimeoutSec"), &r);
         if (rr < 0)
                 return rr;
         if (sophos_parse_avscanner(r.output, r.output_size, &s, &e) < 0) {
@@ -325,6 +316,20 @@ static int sophos_scan_file(AvmHost *host, const char *path, AvmScanResult *ret)
         }
 }
 
+/* The keys of [Product sophos-spl] (plugin.h: validated before anything runs). */
+static const AvmConfigKey config_keys[] = {
+        { "InstallDir", AVM_CONFIG_PATH, "/opt/sophos-spl", 0, 0, NULL },
+        { "Wdctl", AVM_CONFIG_PATH, "/opt/sophos-spl/bin/wdctl", 0, 0, NULL },
+        { "Avscanner", AVM_CONFIG_PATH, "/opt/sophos-spl/plugins/av/bin/avscanner", 0, 0, NULL },
+        { "OnAccessStatusFile", AVM_CONFIG_PATH, NULL, 0, 0, NULL },
+        { "SophosTimeoutSec", AVM_CONFIG_SECONDS, "60", 1, 86399, NULL },
+        { "OnAccessSettleTimeoutSec", AVM_CONFIG_SECONDS, "30", 1, 86399, NULL },
+        { "InstallTimeoutSec", AVM_CONFIG_SECONDS, "1800", 1, 86399, NULL },
+        { "UninstallTimeoutSec", AVM_CONFIG_SECONDS, "900", 1, 86399, NULL },
+        { "ScanTimeoutSec", AVM_CONFIG_SECONDS, "600", 1, 86399, NULL },
+        {},
+};
+
 __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .api_version = AVM_PLUGIN_API_VERSION,
         .struct_size = sizeof(AvmPlugin),
@@ -338,4 +343,5 @@ __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .set_realtime = sophos_set_realtime,
         .uninstall = sophos_uninstall,
         .scan_file = sophos_scan_file,
+        .config_keys = config_keys,
 };

@@ -337,6 +337,12 @@ static int test_can_protect(AvmHost *h, const char *path) {
         return r;
 }
 
+/* The keys of [Product test-old] / [Product test-new]. */
+static const AvmConfigKey config_keys[] = {
+        { "Dir", AVM_CONFIG_PATH, NULL, 0, 0, NULL }, /* the product's state; default: the plugin's state directory */
+        {},
+};
+
 __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .api_version = AVM_PLUGIN_API_VERSION,
         .struct_size = sizeof(AvmPlugin),
@@ -353,4 +359,5 @@ __attribute__((visibility("default"))) const AvmPlugin avm_plugin = {
         .scope = test_scope,
         .own_paths = own_paths,
         .can_protect = test_can_protect,
+        .config_keys = config_keys,
 };
