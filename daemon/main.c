@@ -94,7 +94,7 @@ static int run(void) {
         log_info("avmigrated " PACKAGE_VERSION " ready: %zu product plugins, state %s.", m->products.n, manager_state(m));
 
         r = sd_event_loop(m->event);
-        if (r < 0)
+        if (r < 0 && !m->config_refused)
                 log_error_errno(r, "Event loop failed: %m");
 finish:
         /* Checks still pending hold references to the bus. */

@@ -302,6 +302,18 @@ static void on_detect_done(Worker *w, int error, const char *message, json_objec
         m->detected = true;
         if (error >= 0 && products_from_detection(&m->products, data) < 0)
                 error = -EBADMSG;
+        if (error == -EINVAL && message && strncmp(message, "invalid configuration: ", 23) == 0) {
+                /* A [Product] key the plugin refused (file and line in message):
+                 * like a bad [Manager] key, the daemon does not run on it —
+                 * unless a job is in progress, which must end protected. */
+                snprintf(m->last_error, sizeof(m->last_error), "%s: %s", AVM_ERROR_INVALID_ARGUMENT, message);
+                log_error("Invalid configuration: %s", message + 23);
+                if (!job_active(m->job) && first) {
+                        m->config_refused = true;
+                        (void) sd_event_exit(m->event, -EINVAL);
+                        return;
+                }
+        }
         if (error < 0) {
                 log_warning("Product detection failed: %s", message ? message : strerror(-error));
                 manager_changed(m);

@@ -43,7 +43,8 @@ struct Manager {
         const ManagerObserver *observer;
         AvmConfig *config;
         ProductList products;
-        bool detected; /* the first detection finished */
+        bool detected;       /* the first detection finished */
+        bool config_refused; /* the worker refused the configuration: exit */
 
         Job *job; /* running, or the last finished one while it stays on the bus */
         char last_result[24];

@@ -173,14 +173,20 @@ refuse:
  * desktop still running the discouraged product would report "idle" to its
  * fleet. Refusing to start keeps the machine exactly as it is and shows the
  * file and line in `systemctl status`, as a bad [Manager] key does. */
+static char config_error[512];
+
+const char *plugins_config_error(void) {
+        return config_error;
+}
+
 static int validate_config(const ProductSet *set, const AvmConfig *config) {
         const AvmPlugin *plugins[MAX_PLUGINS];
-        char error[512] = "";
 
         for (size_t i = 0; i < set->n; i++)
                 plugins[i] = set->items[i].plugin;
-        if (config_validate_products(config, plugins, set->n, error, sizeof(error)) < 0) {
-                log_error("Invalid configuration: %s", error);
+        config_error[0] = 0;
+        if (config_validate_products(config, plugins, set->n, config_error, sizeof(config_error)) < 0) {
+                log_error("Invalid configuration: %s", config_error);
                 return -EINVAL;
         }
         return 0;
@@ -246,6 +252,10 @@ int plugins_load_ids(const char *dir, const AvmConfig *config, const char *const
                         dlclose(set.items[--set.n].dl);
                 }
         }
+        /* Not validate_config(): restoring protection (restore, rollback) must
+         * not depend on a typo in a product section. Detection loads every
+         * plugin and validates, and the daemon starts no job on a
+         * configuration it refused. */
         *ret = set;
         return 0;
 }

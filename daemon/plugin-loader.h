@@ -28,6 +28,8 @@ typedef struct ProductSet {
  * an unknown key or a bad value fails the whole load (-EINVAL, logged with
  * file and line). */
 int plugins_load(const char *dir, const AvmConfig *config, ProductSet *ret);
+/* Why plugins_load() refused the configuration (-EINVAL), "FILE:LINE: why". */
+const char *plugins_config_error(void);
 /* Loads only <dir>/<id>.so for each id (a plugin's file is named after its
  * id): a worker loads just the products its job involves. Missing or refused
  * plugins are logged and left out. */

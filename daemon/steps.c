@@ -5,12 +5,13 @@
 #include <limits.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 
 #include "gap.h"
 #include "handover.h"
 #include "log.h"
 #include "configuration.h"
+#include "diskspace.h"
+#include "host.h"
 #include "plugin-loader.h"
 #include "paths.h"
 #include "probe.h"
@@ -29,18 +30,11 @@ static void send_data(int fd, const char *key, bool value, json_object *extra) {
         json_object_put(o);
 }
 
+/* The file systems an install writes to: /, /var (apt, dpkg), /opt (vendors). */
 static int check_disk_space(OpContext *c, uint64_t min_mb) {
-        struct statvfs sv;
-        uint64_t avail;
-
-        if (min_mb == 0)
-                return 0;
-        if (statvfs("/", &sv) < 0)
-                return op_fail(c, errno, "cannot query free disk space: %m");
-        avail = (uint64_t) sv.f_bavail * sv.f_frsize / (1024 * 1024);
-        if (avail < min_mb)
-                return op_fail(c, -ENOSPC, "only %" PRIu64 " MB free on /, %" PRIu64 " MB required", avail, min_mb);
-        return 0;
+        char why[256];
+        int r = disk_space_check(disk_space_default_paths, min_mb, why, sizeof(why));
+        return r < 0 ? op_fail(c, r, "%s", why) : 0;
 }
 
 /* Desktops without any battery are on mains; with one, require "online". */
@@ -390,7 +384,7 @@ static int step_verify_replacement(OpContext *c, Product *to) {
         if (!st.running || !st.healthy)
                 return op_fail(c, -EHOSTDOWN, "%s is not healthy: %s", to->plugin->id,
                                st.detail[0] ? st.detail : (st.running ? "unhealthy" : "service not running"));
-        if (st.definitions_age_sec > 7 * 24 * 3600)
+        if (host_definitions_too_old(&to->host, st.definitions_age_sec))
                 return op_fail(c, -ESTALE, "%s definitions are %" PRId64 " days old", to->plugin->id,
                                st.definitions_age_sec / 86400);
         r = op_verify_detects(c, to);

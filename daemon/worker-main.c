@@ -210,6 +210,8 @@ static int run_products(const WorkerArgs *a, const AvmConfig *cfg) {
                 ids[a->n_ids] = NULL;
                 r = plugins_load_ids(plugin_dir(), cfg, ids, &set);
         }
+        if (r == -EINVAL && plugins_config_error()[0])
+                return fail(a->fd, r, "invalid configuration: %s", plugins_config_error());
         if (r < 0)
                 return fail(a->fd, r, "cannot load the plugins: %s", strerror(-r));
         return streq(a->command, "detect") ? cmd_detect(a->fd, &set) : cmd_sample(a->fd, &set);

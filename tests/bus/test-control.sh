@@ -104,6 +104,15 @@ out=$(cd "$AVM_TESTENV_DIR" && STATE_DIRECTORY=$AVM_TESTENV_DIR/state CONFIGURAT
 rc=$?
 check "unknown key: daemon refuses to start (fails, does not hang)" refused_to_start "$rc"
 check "unknown key: names file and line" contains "$out" "90-bad.conf:2: unknown key 'Frobnicate'"
+# A key of a product section is declared by its plugin, which only the
+# worker loads: the first detection refuses it and the daemon exits.
+printf '[Product test-new]\nDri=/nonexistent\n' >"$AVM_TESTENV_DIR/conf/avmigrate.conf.d/90-bad.conf"
+out=$(cd "$AVM_TESTENV_DIR" && STATE_DIRECTORY=$AVM_TESTENV_DIR/state CONFIGURATION_DIRECTORY=$AVM_TESTENV_DIR/conf \
+        AVMIGRATE_DATA_DIR=$AVM_TESTENV_DIR/data AVMIGRATE_PLUGIN_DIR=$AVM_TESTENV_DIR/plugins \
+        timeout 20 "$AVMIGRATED" 2>&1)
+rc=$?
+check "unknown product key: daemon refuses to start (fails, does not hang)" refused_to_start "$rc"
+check "unknown product key: names file, line and plugin" contains "$out" "90-bad.conf:2: unknown key 'Dri' in section \[Product test-new\]"
 rm -f "$AVM_TESTENV_DIR/conf/avmigrate.conf.d/90-bad.conf"
 avm-testenv daemon-start
 finish

@@ -40,6 +40,9 @@ case_help() {
         check "the daemon exports no symbols of its own (it loads no plugins)" \
                 [ -z "$(nm -D --defined-only "$AVMIGRATED" | awk '$2 ~ /^[TDBR]$/ && $3 !~ /@/ && $3 !~ /^_/')" ]
         check "the daemon does not link libdl's dlopen" not contains "$(nm -D "$AVMIGRATED")" ' dlopen'
+        check "the worker exports the plugin ABI (avm_*) and nothing else" \
+                [ -z "$(nm -D --defined-only "$worker" | awk '$2 ~ /^[TDBR]$/ && $3 !~ /@/ && $3 !~ /^avm_/')" ]
+        check "... the ABI is there" contains "$(nm -D --defined-only "$worker")" ' avm_host_run$'
 }
 
 # The start time (field 22 of /proc/PID/stat) and boot id: a worker record.
