@@ -114,7 +114,9 @@ static bool https_url_valid(const char *s) {
 
         if (!u)
                 return false;
-        ok = s[strcspn(s, " \t\r\n")] == 0 && curl_url_set(u, CURLUPART_URL, s, 0) == CURLUE_OK &&
+        /* The literal prefix too: libcurl reads "https:///x" as host "x". */
+        ok = strncmp(s, "https://", 8) == 0 && s[8] != '/' && s[strcspn(s, " \t\r\n")] == 0 &&
+             curl_url_set(u, CURLUPART_URL, s, 0) == CURLUE_OK &&
              curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK && streq(scheme, "https") &&
              curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && !isempty(host) &&
              curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER;
