@@ -47,7 +47,8 @@ static const char *openssl_error(char *buf, size_t size) {
 
         e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags);
         if (data && (flags & ERR_TXT_STRING) && strncmp(data, "Verify error:", 13) == 0)
-                data += 13; /* the reason already says "certificate verify error" */
+                for (data += 13; *data == ' ';) /* the reason already says "certificate verify error" */
+                        data++;
         if (e == 0)
                 snprintf(buf, size, "unknown error");
         else
