@@ -29,13 +29,14 @@
 #define MACHINE_ID_FILE_MAX 64
 
 static int usage(FILE *f) {
-        fprintf(f, "Usage:\n"
-                   "  avmigrate-fleet sign --key KEY --cert CERT [--chain FILE] [--output SIG] MANIFEST\n"
-                   "  avmigrate-fleet check --ca CA [--sig SIG] [--now TIME] [--last-serial N] MANIFEST\n"
-                   "  avmigrate-fleet phase --salt SALT --percentage P [--machine-id ID]\n"
-                   "  avmigrate-fleet wave --salt SALT [--machine-id ID]\n"
-                   "  avmigrate-fleet summary (--journal-dir DIR | --reports DIR) [--json]\n"
-                   "See avmigrate-fleet(1).\n");
+        fprintf(f,
+                "Usage:\n"
+                "  avmigrate-fleet sign --key KEY --cert CERT [--chain FILE] [--output SIG] MANIFEST\n"
+                "  avmigrate-fleet check --ca CA [--sig SIG] [--now TIME] [--last-serial N] MANIFEST\n"
+                "  avmigrate-fleet phase --salt SALT --percentage P [--machine-id ID]\n"
+                "  avmigrate-fleet wave --salt SALT [--machine-id ID]\n"
+                "  avmigrate-fleet summary (--journal-dir DIR | --reports DIR) [--json]\n"
+                "See avmigrate-fleet(1).\n");
         return f == stdout ? 0 : EXIT_USAGE;
 }
 
@@ -56,9 +57,9 @@ static int read_input(const char *path, size_t max, char **ret, size_t *ret_size
 
 static int verb_sign(int argc, char **argv) {
         static const struct option opts[] = {
-                {"key", required_argument, NULL, 'k'},   {"cert", required_argument, NULL, 'c'},
-                {"chain", required_argument, NULL, 'C'}, {"output", required_argument, NULL, 'o'},
-                {"help", no_argument, NULL, 'h'},        {},
+                { "key", required_argument, NULL, 'k' },   { "cert", required_argument, NULL, 'c' },
+                { "chain", required_argument, NULL, 'C' }, { "output", required_argument, NULL, 'o' },
+                { "help", no_argument, NULL, 'h' },        {},
         };
         const char *key = NULL, *cert = NULL, *chain = NULL, *out = NULL;
         char reason[FLEET_REASON_MAX] = "", outbuf[4096];
@@ -70,12 +71,22 @@ static int verb_sign(int argc, char **argv) {
 
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
                 switch (c) {
-                case 'k': key = optarg; break;
-                case 'c': cert = optarg; break;
-                case 'C': chain = optarg; break;
-                case 'o': out = optarg; break;
-                case 'h': return usage(stdout);
-                default: return usage(stderr);
+                case 'k':
+                        key = optarg;
+                        break;
+                case 'c':
+                        cert = optarg;
+                        break;
+                case 'C':
+                        chain = optarg;
+                        break;
+                case 'o':
+                        out = optarg;
+                        break;
+                case 'h':
+                        return usage(stdout);
+                default:
+                        return usage(stderr);
                 }
         if (!key || !cert || optind != argc - 1)
                 return usage(stderr);
@@ -117,8 +128,8 @@ static void print_manifest(const FleetManifest *m, uint64_t now) {
         for (size_t i = 0; i < m->n_phases; i++)
                 printf("  from %s  %u.%02u%%%s\n", rfc3339_format(m->phases[i].start_usec, t, sizeof(t)),
                        m->phases[i].percentage_bp / 100, m->phases[i].percentage_bp % 100,
-                       m->phases[i].start_usec <= now && (i + 1 == m->n_phases || m->phases[i + 1].start_usec > now) ? "  ← now"
-                                                                                                              : "");
+                       m->phases[i].start_usec <= now && (i + 1 == m->n_phases || m->phases[i + 1].start_usec > now) ? "  ← now" :
+                                                                                                                       "");
         printf("Now:       %u.%02u%% of the fleet%s\n", fleet_manifest_percentage_bp(m, now) / 100,
                fleet_manifest_percentage_bp(m, now) % 100, m->paused ? ", PAUSED: no new migration starts" : "");
         printf("Salt:      %s\n", m->salt);
@@ -126,15 +137,15 @@ static void print_manifest(const FleetManifest *m, uint64_t now) {
                 printf("%s%s\n", i == 0 ? "Windows:   " : "           ", m->windows[i]);
         if (m->deadline_usec)
                 printf("Deadline:  %s\n", rfc3339_format(m->deadline_usec, t, sizeof(t)));
-        printf("Reports:   journal %s, prometheus %s%s%s\n", m->report.journal ? "yes" : "no", m->report.prometheus ? "yes" : "no",
-               m->report.upload_url[0] ? ", upload to " : "", m->report.upload_url);
+        printf("Reports:   journal %s, prometheus %s%s%s\n", m->report.journal ? "yes" : "no",
+               m->report.prometheus ? "yes" : "no", m->report.upload_url[0] ? ", upload to " : "", m->report.upload_url);
 }
 
 static int verb_check(int argc, char **argv) {
         static const struct option opts[] = {
-                {"ca", required_argument, NULL, 'a'},          {"sig", required_argument, NULL, 's'},
-                {"now", required_argument, NULL, 'n'},         {"last-serial", required_argument, NULL, 'l'},
-                {"help", no_argument, NULL, 'h'},              {},
+                { "ca", required_argument, NULL, 'a' },  { "sig", required_argument, NULL, 's' },
+                { "now", required_argument, NULL, 'n' }, { "last-serial", required_argument, NULL, 'l' },
+                { "help", no_argument, NULL, 'h' },      {},
         };
         const char *ca = NULL, *sigpath = NULL;
         char reason[FLEET_REASON_MAX] = "", sigbuf[4096];
@@ -146,8 +157,12 @@ static int verb_check(int argc, char **argv) {
 
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
                 switch (c) {
-                case 'a': ca = optarg; break;
-                case 's': sigpath = optarg; break;
+                case 'a':
+                        ca = optarg;
+                        break;
+                case 's':
+                        sigpath = optarg;
+                        break;
                 case 'n':
                         if (rfc3339_parse(optarg, &now) < 0)
                                 return fail("--now", -EINVAL, "expects a time like 2026-12-01T18:00:00Z");
@@ -156,8 +171,10 @@ static int verb_check(int argc, char **argv) {
                         if (parse_uint64(optarg, &last) < 0)
                                 return fail("--last-serial", -EINVAL, "expects a number");
                         break;
-                case 'h': return usage(stdout);
-                default: return usage(stderr);
+                case 'h':
+                        return usage(stdout);
+                default:
+                        return usage(stderr);
                 }
         if (!ca || optind != argc - 1)
                 return usage(stderr);
@@ -211,8 +228,10 @@ static int machine_id_arg(const char *arg, char ret[FLEET_MACHINE_ID_LEN + 1]) {
 
 static int verb_phase(int argc, char **argv, bool wave_only) {
         static const struct option opts[] = {
-                {"salt", required_argument, NULL, 's'},       {"percentage", required_argument, NULL, 'p'},
-                {"machine-id", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+                { "salt", required_argument, NULL, 's' },
+                { "percentage", required_argument, NULL, 'p' },
+                { "machine-id", required_argument, NULL, 'm' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *salt = NULL, *id_arg = NULL;
@@ -223,15 +242,21 @@ static int verb_phase(int argc, char **argv, bool wave_only) {
 
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
                 switch (c) {
-                case 's': salt = optarg; break;
+                case 's':
+                        salt = optarg;
+                        break;
                 case 'p':
                         if (parse_percentage(optarg, &bp) < 0)
                                 return fail("--percentage", -EINVAL, "expects 0..100 with at most two decimals");
                         have_p = true;
                         break;
-                case 'm': id_arg = optarg; break;
-                case 'h': return usage(stdout);
-                default: return usage(stderr);
+                case 'm':
+                        id_arg = optarg;
+                        break;
+                case 'h':
+                        return usage(stdout);
+                default:
+                        return usage(stderr);
                 }
         if (!salt || optind != argc || have_p == wave_only)
                 return usage(stderr);
@@ -253,8 +278,10 @@ static int verb_phase(int argc, char **argv, bool wave_only) {
 
 static int verb_summary(int argc, char **argv) {
         static const struct option opts[] = {
-                {"journal-dir", required_argument, NULL, 'j'}, {"reports", required_argument, NULL, 'r'},
-                {"json", no_argument, NULL, 'J'},              {"help", no_argument, NULL, 'h'},
+                { "journal-dir", required_argument, NULL, 'j' },
+                { "reports", required_argument, NULL, 'r' },
+                { "json", no_argument, NULL, 'J' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *journal = NULL, *reports = NULL;
@@ -264,11 +291,19 @@ static int verb_summary(int argc, char **argv) {
 
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
                 switch (c) {
-                case 'j': journal = optarg; break;
-                case 'r': reports = optarg; break;
-                case 'J': json = true; break;
-                case 'h': return usage(stdout);
-                default: return usage(stderr);
+                case 'j':
+                        journal = optarg;
+                        break;
+                case 'r':
+                        reports = optarg;
+                        break;
+                case 'J':
+                        json = true;
+                        break;
+                case 'h':
+                        return usage(stdout);
+                default:
+                        return usage(stderr);
                 }
         if (!journal == !reports || optind != argc)
                 return usage(stderr);

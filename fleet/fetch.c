@@ -101,8 +101,8 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata) {
         int r;
 
         if (f->result.total + n > f->o.max_size) {
-                f->error = reason_set(f->result.reason, sizeof(f->result.reason), EFBIG,
-                                      "%s: more than the %llu bytes allowed", f->url, (unsigned long long) f->o.max_size);
+                f->error = reason_set(f->result.reason, sizeof(f->result.reason), EFBIG, "%s: more than the %llu bytes allowed",
+                                      f->url, (unsigned long long) f->o.max_size);
                 return 0; /* aborts the transfer */
         }
         r = store(f, p, n);
@@ -315,10 +315,10 @@ static int seed_hash(FleetFetch *f) {
         return 0;
 }
 
-#define SETOPT(f, opt, val)                                           \
-        do {                                                          \
+#define SETOPT(f, opt, val)                                            \
+        do {                                                           \
                 if (curl_easy_setopt((f)->easy, opt, val) != CURLE_OK) \
-                        return -EIO;                                  \
+                        return -EIO;                                   \
         } while (0)
 
 static int setup_easy(FleetFetch *f) {
@@ -394,10 +394,11 @@ int fleet_fetch_start(sd_event *e, const FleetFetchOptions *o, fleet_fetch_done_
                 r = setup_easy(f);
         if (r >= 0)
                 r = sd_event_add_time(e, &f->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, f);
-        if (r >= 0 && (curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
-                       curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f) != CURLM_OK ||
-                       curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_timer_change) != CURLM_OK ||
-                       curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f) != CURLM_OK))
+        if (r >= 0 &&
+            (curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
+             curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f) != CURLM_OK ||
+             curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_timer_change) != CURLM_OK ||
+             curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f) != CURLM_OK))
                 r = -EIO;
         /* Adding the handle arms the timer; the transfer starts from the loop. */
         if (r >= 0 && curl_multi_add_handle(f->multi, f->easy) != CURLM_OK)
@@ -428,7 +429,7 @@ static void on_sync_done(FleetFetch *f, int error, FleetFetchResult *result, voi
 int fleet_fetch(const FleetFetchOptions *o, FleetFetchResult *ret) {
         sd_event *e = NULL;
         FleetFetch *f = NULL;
-        SyncState st = {.error = -EIO, .ret = ret};
+        SyncState st = { .error = -EIO, .ret = ret };
         int r;
 
         *ret = (FleetFetchResult){};

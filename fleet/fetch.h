@@ -34,13 +34,13 @@ typedef struct FleetFetchOptions {
         const char *ca_file;     /* PEM bundle for the server; NULL: the system's */
         const char *client_cert; /* PEM, with client_key: mTLS; NULL: none */
         const char *client_key;
-        const char *etag;     /* of the copy we have: If-None-Match; NULL: none */
-        uint64_t max_size;    /* required: refuse bodies larger than this */
-        int output_fd;        /* body appended here (artifacts); -1: kept in memory */
-        uint64_t resume_from; /* bytes already in output_fd: Range request, hash seeded from them */
-        const uint8_t *sha256;  /* expected hash of the whole body (32 bytes); NULL: not checked */
-        uint64_t expected_size; /* 0: not checked */
-        unsigned stall_sec;     /* 0: 30 s */
+        const char *etag;             /* of the copy we have: If-None-Match; NULL: none */
+        uint64_t max_size;            /* required: refuse bodies larger than this */
+        int output_fd;                /* body appended here (artifacts); -1: kept in memory */
+        uint64_t resume_from;         /* bytes already in output_fd: Range request, hash seeded from them */
+        const uint8_t *sha256;        /* expected hash of the whole body (32 bytes); NULL: not checked */
+        uint64_t expected_size;       /* 0: not checked */
+        unsigned stall_sec;           /* 0: 30 s */
         unsigned stall_bytes_per_sec; /* 0: 1 */
         unsigned connect_timeout_sec; /* 0: 30 s */
 } FleetFetchOptions;
@@ -51,7 +51,7 @@ typedef struct FleetFetchResult {
         char etag[FLEET_ETAG_MAX + 1]; /* "" if the server sent none */
         char *data;                    /* in-memory body, NUL-terminated; see fleet_fetch_start() */
         size_t size;
-        uint64_t total;    /* bytes of the body including resume_from */
+        uint64_t total;     /* bytes of the body including resume_from */
         uint8_t sha256[32]; /* of the whole body (valid when !not_modified) */
         char reason[FLEET_REASON_MAX];
 } FleetFetchResult;

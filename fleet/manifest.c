@@ -57,8 +57,7 @@ static int get_member(const Ctx *c, json_object *o, const char *path, const char
         return 0;
 }
 
-static int get_string(const Ctx *c, json_object *o, const char *path, const char *key, bool required, size_t max,
-                      char *buf) {
+static int get_string(const Ctx *c, json_object *o, const char *path, const char *key, bool required, size_t max, char *buf) {
         json_object *v;
         const char *s;
         size_t n;
@@ -116,10 +115,9 @@ static bool https_url_valid(const char *s) {
                 return false;
         /* The literal prefix too: libcurl reads "https:///x" as host "x". */
         ok = strncmp(s, "https://", 8) == 0 && s[8] != '/' && s[strcspn(s, " \t\r\n")] == 0 &&
-             curl_url_set(u, CURLUPART_URL, s, 0) == CURLUE_OK &&
-             curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK && streq(scheme, "https") &&
-             curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && !isempty(host) &&
-             curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER;
+                curl_url_set(u, CURLUPART_URL, s, 0) == CURLUE_OK && curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+                streq(scheme, "https") && curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && !isempty(host) &&
+                curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER;
         curl_free(scheme);
         curl_free(host);
         curl_free(user);
@@ -134,8 +132,8 @@ static int get_url(const Ctx *c, json_object *o, const char *path, const char *k
         if (r <= 0)
                 return r;
         if (!https_url_valid(buf))
-                return REFUSE(c, "field %s.%s: \"%.128s\" is not an https:// URL with a host and without credentials", path,
-                              key, buf);
+                return REFUSE(c, "field %s.%s: \"%.128s\" is not an https:// URL with a host and without credentials", path, key,
+                              buf);
         return 1;
 }
 
@@ -153,7 +151,7 @@ static int parse_hex32(const char *s, uint8_t out[32]) {
 }
 
 static int parse_artifact(const Ctx *c, json_object *o, FleetArtifact *a) {
-        static const char *const keys[] = {"url", "sha256", "size", NULL};
+        static const char *const keys[] = { "url", "sha256", "size", NULL };
         char hex[65];
         json_object *v;
         int64_t size;
@@ -194,14 +192,13 @@ static int parse_percentage(const Ctx *c, json_object *v, size_t i, unsigned *re
         if (!isfinite(p) || p < 0 || p > 100)
                 return REFUSE(c, "field phases[%zu].percentage: %s is out of range 0..100", i, json_object_to_json_string(v));
         if (fabs(bp - round(bp)) > 1e-6)
-                return REFUSE(c, "field phases[%zu].percentage: %s has more than two decimals", i,
-                              json_object_to_json_string(v));
+                return REFUSE(c, "field phases[%zu].percentage: %s has more than two decimals", i, json_object_to_json_string(v));
         *ret = (unsigned) lround(bp);
         return 0;
 }
 
 static int parse_phase(const Ctx *c, json_object *o, size_t i, FleetPhase *ph) {
-        static const char *const keys[] = {"start", "percentage", NULL};
+        static const char *const keys[] = { "start", "percentage", NULL };
         char path[32];
         json_object *v;
         int r;
@@ -237,8 +234,7 @@ static int parse_phases(const Ctx *c, json_object *a, FleetManifest *m) {
                 if (m->phases[i].start_usec <= m->phases[i - 1].start_usec)
                         return REFUSE(c, "field phases[%zu].start: must be later than phases[%zu].start", i, i - 1);
                 if (m->phases[i].percentage_bp < m->phases[i - 1].percentage_bp)
-                        return REFUSE(c, "field phases[%zu].percentage: must not be lower than phases[%zu].percentage", i,
-                                      i - 1);
+                        return REFUSE(c, "field phases[%zu].percentage: must not be lower than phases[%zu].percentage", i, i - 1);
         }
         m->n_phases = n;
         return 0;
@@ -254,8 +250,7 @@ static int parse_windows(const Ctx *c, json_object *a, FleetManifest *m) {
                 const char *s = json_object_get_string(v);
                 Window w;
 
-                if (member_type(v) != json_type_string || strlen(s) == 0 || strlen(s) > FLEET_WINDOW_MAX ||
-                    strchr(s, ';'))
+                if (member_type(v) != json_type_string || strlen(s) == 0 || strlen(s) > FLEET_WINDOW_MAX || strchr(s, ';'))
                         return REFUSE(c, "field windows[%zu]: must be one window of 1..%d characters", i, FLEET_WINDOW_MAX);
                 /* The daemon's own MaintenanceWindow= parser: one syntax on both sides. */
                 if (window_parse(s, &w) < 0)
@@ -267,7 +262,7 @@ static int parse_windows(const Ctx *c, json_object *a, FleetManifest *m) {
 }
 
 static int parse_report(const Ctx *c, json_object *o, FleetReport *rep) {
-        static const char *const keys[] = {"journal", "prometheus", "upload_url", NULL};
+        static const char *const keys[] = { "journal", "prometheus", "upload_url", NULL };
         int r;
 
         r = check_keys(c, o, "report", keys);
@@ -352,8 +347,8 @@ static int parse_rollout(const Ctx *c, json_object *root, FleetManifest *m) {
 }
 
 static int parse_root(const Ctx *c, json_object *root, FleetManifest *m) {
-        static const char *const keys[] = {"version", "serial", "expires", "from",     "to",     "artifact", "phases",
-                                           "salt",    "paused", "windows", "deadline", "report", NULL};
+        static const char *const keys[] = { "version", "serial", "expires", "from",     "to",     "artifact", "phases",
+                                            "salt",    "paused", "windows", "deadline", "report", NULL };
         json_object *v;
         int r;
 
@@ -391,7 +386,7 @@ static bool only_space(const char *p, size_t n) {
 }
 
 int fleet_manifest_parse(const char *data, size_t size, FleetManifest *ret, char *reason, size_t reason_size) {
-        const Ctx c = {reason, reason_size};
+        const Ctx c = { reason, reason_size };
         json_tokener *tok;
         json_object *root;
         FleetManifest m = {};
@@ -442,8 +437,8 @@ int fleet_manifest_check_serial(uint64_t serial, uint64_t last_accepted, char *r
         return 0;
 }
 
-int fleet_manifest_verify(const void *data, size_t size, const void *sig, size_t sig_size, const char *ca_file,
-                          uint64_t now_usec, uint64_t last_accepted, FleetManifest *ret, char *reason, size_t reason_size) {
+int fleet_manifest_verify(const void *data, size_t size, const void *sig, size_t sig_size, const char *ca_file, uint64_t now_usec,
+                          uint64_t last_accepted, FleetManifest *ret, char *reason, size_t reason_size) {
         FleetManifest m;
         int r;
 

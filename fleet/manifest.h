@@ -58,7 +58,7 @@ typedef struct FleetArtifact {
 } FleetArtifact;
 
 typedef struct FleetPhase {
-        uint64_t start_usec;   /* CLOCK_REALTIME µs */
+        uint64_t start_usec;    /* CLOCK_REALTIME µs */
         unsigned percentage_bp; /* hundredths of a percent, 0..10000 */
 } FleetPhase;
 
@@ -100,8 +100,8 @@ int fleet_manifest_check_serial(uint64_t serial, uint64_t last_accepted, char *r
  * code-signing EKU, certificates valid at now_usec), the schema, expiry, then
  * the serial against last_accepted (persist ret->serial with
  * fleet_serial_save() once acted upon). ret is written only on success. */
-int fleet_manifest_verify(const void *data, size_t size, const void *sig, size_t sig_size, const char *ca_file,
-                          uint64_t now_usec, uint64_t last_accepted, FleetManifest *ret, char *reason, size_t reason_size);
+int fleet_manifest_verify(const void *data, size_t size, const void *sig, size_t sig_size, const char *ca_file, uint64_t now_usec,
+                          uint64_t last_accepted, FleetManifest *ret, char *reason, size_t reason_size);
 
 /* The percentage (hundredths) in force at now_usec: the last phase that has
  * started, 0 before the first. Ignores paused: see fleet_manifest_eligible(). */

@@ -10,7 +10,7 @@
 
 bool fleet_machine_id_valid(const char *machine_id) {
         return machine_id && strlen(machine_id) == FLEET_MACHINE_ID_LEN &&
-               strspn(machine_id, "0123456789abcdef") == FLEET_MACHINE_ID_LEN;
+                strspn(machine_id, "0123456789abcdef") == FLEET_MACHINE_ID_LEN;
 }
 
 int fleet_phase_bucket(const char *salt, const char *machine_id) {

@@ -28,13 +28,13 @@ static void x509_freep(X509 **x) {
 static void pkey_freep(EVP_PKEY **k) {
         EVP_PKEY_free(*k);
 }
-static void x509_stack_freep(STACK_OF(X509) **s) {
+static void x509_stack_freep(STACK_OF(X509) * *s) {
         sk_X509_pop_free(*s, X509_free);
 }
-static void x509_stack_shallow_freep(STACK_OF(X509) **s) {
+static void x509_stack_shallow_freep(STACK_OF(X509) * *s) {
         sk_X509_free(*s);
 }
-static void info_stack_freep(STACK_OF(X509_INFO) **s) {
+static void info_stack_freep(STACK_OF(X509_INFO) * *s) {
         sk_X509_INFO_pop_free(*s, X509_INFO_free);
 }
 
@@ -77,9 +77,9 @@ static int pem_file_bio(const char *path, BIO **ret, char *reason, size_t reason
         return 0;
 }
 
-static int load_certs(const char *path, STACK_OF(X509_INFO) **ret, char *reason, size_t reason_size) {
+static int load_certs(const char *path, STACK_OF(X509_INFO) * *ret, char *reason, size_t reason_size) {
         _cleanup_(bio_freep) BIO *b = NULL;
-        STACK_OF(X509_INFO) *infos;
+        STACK_OF(X509_INFO) * infos;
         char err[256];
         int r;
 
@@ -212,7 +212,7 @@ static int load_signer(const char *key_file, const char *cert_file, EVP_PKEY **r
         return 0;
 }
 
-static int load_chain(const char *chain_file, STACK_OF(X509) **ret, char *reason, size_t reason_size) {
+static int load_chain(const char *chain_file, STACK_OF(X509) * *ret, char *reason, size_t reason_size) {
         _cleanup_(info_stack_freep) STACK_OF(X509_INFO) *infos = NULL;
         _cleanup_(x509_stack_freep) STACK_OF(X509) *chain = sk_X509_new_null();
         int r;
@@ -281,8 +281,8 @@ int fleet_signature_sign(const void *data, size_t size, const char *key_file, co
                 return r;
         if (*ret_sig_size > FLEET_SIGNATURE_MAX) {
                 *ret_sig = mfree(*ret_sig);
-                return reason_set(reason, reason_size, EFBIG, "signature is larger than the %u bytes desktops accept (chain too long?)",
-                                  FLEET_SIGNATURE_MAX);
+                return reason_set(reason, reason_size, EFBIG,
+                                  "signature is larger than the %u bytes desktops accept (chain too long?)", FLEET_SIGNATURE_MAX);
         }
         return 0;
 }

@@ -30,12 +30,12 @@ static int machine_id_of(json_object *o, const char *filename, sd_id128_t *ret) 
         char stem[FLEET_MACHINE_ID_LEN + 1];
 
         if (v)
-                return fleet_machine_id_valid(json_object_get_string(v)) ? sd_id128_from_string(json_object_get_string(v), ret)
-                                                                         : -EBADMSG;
+                return fleet_machine_id_valid(json_object_get_string(v)) ? sd_id128_from_string(json_object_get_string(v), ret) :
+                                                                           -EBADMSG;
         /* Else the file is named after the machine: <machine-id>.json. */
         snprintf(stem, sizeof(stem), "%s", filename);
-        return fleet_machine_id_valid(stem) && streq(filename + FLEET_MACHINE_ID_LEN, ".json") ? sd_id128_from_string(stem, ret)
-                                                                                              : -EBADMSG;
+        return fleet_machine_id_valid(stem) && streq(filename + FLEET_MACHINE_ID_LEN, ".json") ? sd_id128_from_string(stem, ret) :
+                                                                                                 -EBADMSG;
 }
 
 static void fold_report(Summary *s, Machine *m, json_object *o) {

@@ -9,8 +9,8 @@
 #include "util.h"
 
 static const char *const state_names[_MACHINE_STATE_MAX] = {
-        [MACHINE_UNKNOWN] = "unknown",     [MACHINE_PENDING] = "pending",         [MACHINE_SCHEDULED] = "scheduled",
-        [MACHINE_RUNNING] = "running",     [MACHINE_COMPLETED] = "completed",     [MACHINE_FAILED] = "failed",
+        [MACHINE_UNKNOWN] = "unknown",         [MACHINE_PENDING] = "pending",     [MACHINE_SCHEDULED] = "scheduled",
+        [MACHINE_RUNNING] = "running",         [MACHINE_COMPLETED] = "completed", [MACHINE_FAILED] = "failed",
         [MACHINE_ROLLED_BACK] = "rolled-back", [MACHINE_CANCELLED] = "cancelled", [MACHINE_NOT_STARTED] = "not-started",
 };
 
@@ -66,7 +66,7 @@ Machine *summary_machine(Summary *s, sd_id128_t id) {
         for (b = bucket_of(id, s->n_buckets); s->machines[b].used; b = (b + 1) & (s->n_buckets - 1))
                 if (sd_id128_equal(s->machines[b].id, id))
                         return &s->machines[b];
-        s->machines[b] = (Machine){.id = id, .used = true};
+        s->machines[b] = (Machine){ .id = id, .used = true };
         s->n_machines++;
         return &s->machines[b];
 }
@@ -76,7 +76,7 @@ static unsigned cause_index(Summary *s, const char *cause) {
         size_t n = 0;
 
         /* Causes come from desktops: keep them short and printable. */
-        for (; cause[n] && n < SUMMARY_CAUSE_LEN; n++)
+        for (; n < SUMMARY_CAUSE_LEN && cause[n]; n++)
                 clean[n] = strchr("abcdefghijklmnopqrstuvwxyz0123456789._-", cause[n]) ? cause[n] : '_';
         clean[n] = 0;
         for (unsigned i = 0; i < s->n_causes; i++)

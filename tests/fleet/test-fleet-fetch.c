@@ -38,7 +38,7 @@ static FleetFetchOptions opts(const char *b, const char *name, uint64_t max) {
 
         i = (i + 1) % 4;
         snprintf(url[i], sizeof(url[i]), "%s/%s", b, name);
-        return (FleetFetchOptions){.url = url[i], .ca_file = ca_file, .max_size = max, .output_fd = -1};
+        return (FleetFetchOptions){ .url = url[i], .ca_file = ca_file, .max_size = max, .output_fd = -1 };
 }
 
 static int expect(const FleetFetchOptions *o, int error, const char *want, FleetFetchResult *ret) {
@@ -66,7 +66,8 @@ static void sha256_file(const char *p, uint8_t md[32], uint64_t *size) {
 }
 
 static void test_manifest(void) {
-        FleetFetchOptions o = opts(base, "manifest.json", FLEET_MANIFEST_MAX), os = opts(base, "manifest.json.p7s", FLEET_SIGNATURE_MAX);
+        FleetFetchOptions o = opts(base, "manifest.json", FLEET_MANIFEST_MAX),
+                          os = opts(base, "manifest.json.p7s", FLEET_SIGNATURE_MAX);
         FleetFetchResult m = {}, s = {}, again = {};
         char reason[FLEET_REASON_MAX] = "";
         FleetManifest man;
@@ -75,8 +76,8 @@ static void test_manifest(void) {
         CHECK(expect(&o, 0, NULL, &m) == 0);
         CHECK(expect(&os, 0, NULL, &s) == 0);
         CHECK(m.http_code == 200 && m.size > 0 && m.etag[0] == '"');
-        CHECK(fleet_manifest_verify(m.data, m.size, s.data, s.size, path(pki, "ca.pem"), now_usec(CLOCK_REALTIME), 0, &man, reason,
-                                    sizeof(reason)) == 0);
+        CHECK(fleet_manifest_verify(m.data, m.size, s.data, s.size, path(pki, "ca.pem"), now_usec(CLOCK_REALTIME), 0, &man,
+                                    reason, sizeof(reason)) == 0);
         if (reason[0])
                 fprintf(stderr, "  %s\n", reason);
         CHECK(man.serial == 5);

@@ -165,12 +165,15 @@ static void test_fields(void) {
         refused("to", "\"kaspersky-kesl\"", "fields from and to: both are \"kaspersky-kesl\"");
         refused("artifact", "\"cdn\"", "field artifact: must be \"repository\" or an object");
         refused("artifact", NULL, "field artifact: missing");
-        refused("artifact.url", "\"http://cdn.example.org/x.deb\"", "field artifact.url: \"http://cdn.example.org/x.deb\" is not an https:// URL");
+        refused("artifact.url", "\"http://cdn.example.org/x.deb\"",
+                "field artifact.url: \"http://cdn.example.org/x.deb\" is not an https:// URL");
         refused("artifact.url", "\"https://user:pw@cdn.example.org/x.deb\"", "is not an https:// URL");
         refused("artifact.url", "\"https:///x.deb\"", "is not an https:// URL");
         refused("artifact.url", "\"https://cdn.example.org/a b\"", "is not an https:// URL");
-        refused("artifact.sha256", "\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeef\"", "field artifact.sha256: must be 64");
-        refused("artifact.sha256", "\"00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\"", "field artifact.sha256: must be 64");
+        refused("artifact.sha256", "\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeef\"",
+                "field artifact.sha256: must be 64");
+        refused("artifact.sha256", "\"00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\"",
+                "field artifact.sha256: must be 64");
         refused("artifact.size", "0", "field artifact.size: 0 must be a positive number");
         refused("artifact.size", "-5", "field artifact.size: -5 must be");
         refused("artifact.mirror", "\"x\"", "unknown field artifact.mirror");
@@ -185,7 +188,8 @@ static void test_fields(void) {
         refused("phases[0].start", NULL, "field phases[0].start: missing");
         refused("phases[0].until", "\"x\"", "unknown field phases[0].until");
         refused("salt", "\"\"", "field salt: length must be 1..64");
-        refused("salt", "\"01234567890123456789012345678901234567890123456789012345678901234\"", "field salt: length must be 1..64");
+        refused("salt", "\"01234567890123456789012345678901234567890123456789012345678901234\"",
+                "field salt: length must be 1..64");
         refused("salt", "\"two words\"", "field salt: only printable ASCII");
         refused("salt", NULL, "field salt: missing");
         refused("paused", "1", "field paused: must be boolean");

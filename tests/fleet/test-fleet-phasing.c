@@ -15,7 +15,7 @@
 #include "../unit/avm-test.h"
 #include "phasing.h"
 
-#define MACHINES 100000
+#define MACHINES 100000u
 
 /* xorshift64*: reproducible "random" machine-ids without a dependency. */
 static uint64_t rng_state = UINT64_C(0x9e3779b97f4a7c15);
