@@ -83,6 +83,10 @@ sed 's/"percentage": 10 }/"percentage": 0.5 }/' "$m" >"$tmp/bad.json"
 expect 1 "field phases\[1\].percentage: must not be lower than phases\[0\].percentage" \
         "$fleet" sign --key "$P/signer.key" --cert "$P/signer.pem" "$tmp/bad.json"
 [ ! -e "$tmp/bad.json.p7s" ] && ok || ko "a signature was written for a refused manifest"
+# The shipped example is a valid manifest.
+cp "$here/../../policy/manifest.example.json" "$tmp/example.json"
+expect 0 "Signed serial 1" "$fleet" sign --key "$P/signer.key" --cert "$P/signer.pem" "$tmp/example.json"
+expect 0 "from 2027-01-18T00:00:00Z  5.00%  ← now" "$fleet" check --ca "$P/ca.pem" --now 2027-01-20T00:00:00Z "$tmp/example.json"
 expect 2 "Usage" "$fleet" check "$m"
 expect 2 "Usage" "$fleet" frobnicate
 
