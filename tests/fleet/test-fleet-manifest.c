@@ -146,61 +146,68 @@ static void test_good(void) {
         accepted("serial", "0");
 }
 
+/* path, value (JSON text, NULL: removed), the reason expected. */
+static const struct {
+        const char *path, *value, *want;
+} field_cases[] = {
+        { "version", "2", "field version: 2 is not supported" },
+        { "version", NULL, "field version: missing" },
+        { "serial", "-1", "field serial: -1 is negative" },
+        { "serial", "\"7\"", "field serial: must be int" },
+        { "serial", "7.5", "field serial: must be int" },
+        { "expires", "\"2026-13-01T00:00:00Z\"", "field expires: \"2026-13-01T00:00:00Z\" is not an RFC 3339" },
+        { "expires", "\"2026-02-30T00:00:00Z\"", "is not an RFC 3339" },
+        { "expires", "\"2026-12-01T18:00:00+01:00\"", "field expires: length must be" },
+        { "expires", "\"2026-12-01 18:00:00Z\"", "is not an RFC 3339" },
+        { "expires", NULL, "field expires: missing" },
+        { "deadline", "\"tomorrow\"", "field deadline:" },
+        { "from", "\"Kaspersky\"", "field from: \"Kaspersky\" is not a product id" },
+        { "from", "\"a/b\"", "is not a product id" },
+        { "from", "\"0123456789012345678901234567890123456789012345678901234567890123\"", "field from: length must be 1..63" },
+        { "to", "\"\"", "field to: length must be 1..63" },
+        { "to", "\"kaspersky-kesl\"", "fields from and to: both are \"kaspersky-kesl\"" },
+        { "artifact", "\"cdn\"", "field artifact: must be \"repository\" or an object" },
+        { "artifact", NULL, "field artifact: missing" },
+        { "artifact.url", "\"http://cdn.example.org/x.deb\"",
+          "field artifact.url: \"http://cdn.example.org/x.deb\" is not an https:// URL" },
+        { "artifact.url", "\"https://user:pw@cdn.example.org/x.deb\"", "is not an https:// URL" },
+        { "artifact.url", "\"https:///x.deb\"", "is not an https:// URL" },
+        { "artifact.url", "\"https://cdn.example.org/a b\"", "is not an https:// URL" },
+        { "artifact.sha256", "\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeef\"",
+          "field artifact.sha256: must be 64" },
+        { "artifact.sha256", "\"00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\"",
+          "field artifact.sha256: must be 64" },
+        { "artifact.size", "0", "field artifact.size: 0 must be a positive number" },
+        { "artifact.size", "-5", "field artifact.size: -5 must be" },
+        { "artifact.mirror", "\"x\"", "unknown field artifact.mirror" },
+        { "phases", "[]", "field phases: must have 1..32 entries, has 0" },
+        { "phases", "{}", "field phases: must be array" },
+        { "phases[2].percentage", "140", "field phases[2].percentage: 140 is out of range 0..100" },
+        { "phases[0].percentage", "-1", "field phases[0].percentage: -1 is out of range 0..100" },
+        { "phases[1].percentage", "10.555", "field phases[1].percentage: 10.555 has more than two decimals" },
+        { "phases[1].percentage", "\"10\"", "field phases[1].percentage: must be double" },
+        { "phases[2].percentage", "5", "field phases[2].percentage: must not be lower than phases[1].percentage" },
+        { "phases[1].start", "\"2026-12-01T00:00:00Z\"", "field phases[1].start: must be later than phases[0].start" },
+        { "phases[0].start", NULL, "field phases[0].start: missing" },
+        { "phases[0].until", "\"x\"", "unknown field phases[0].until" },
+        { "salt", "\"\"", "field salt: length must be 1..64" },
+        { "salt", "\"01234567890123456789012345678901234567890123456789012345678901234\"", "field salt: length must be 1..64" },
+        { "salt", "\"two words\"", "field salt: only printable ASCII" },
+        { "salt", NULL, "field salt: missing" },
+        { "paused", "1", "field paused: must be boolean" },
+        { "windows", "[\"Mon..Fri 25:00-23:00\"]", "field windows[0]: \"Mon..Fri 25:00-23:00\" is not a window" },
+        { "windows", "[\"Mon..Fri 18:00-23:00; Sat 10:00-12:00\"]", "field windows[0]: must be one window" },
+        { "windows", "[1]", "field windows[0]: must be one window" },
+        { "windows", "[\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\"]", "field windows: at most 8 entries, has 9" },
+        { "report.upload_url", "\"http://reports.example.org/\"", "field report.upload_url:" },
+        { "report.journal", "\"yes\"", "field report.journal: must be boolean" },
+        { "report.syslog", "true", "unknown field report.syslog" },
+        { "rollback", "true", "unknown field rollback" },
+};
+
 static void test_fields(void) {
-        refused("version", "2", "field version: 2 is not supported");
-        refused("version", NULL, "field version: missing");
-        refused("serial", "-1", "field serial: -1 is negative");
-        refused("serial", "\"7\"", "field serial: must be int");
-        refused("serial", "7.5", "field serial: must be int");
-        refused("expires", "\"2026-13-01T00:00:00Z\"", "field expires: \"2026-13-01T00:00:00Z\" is not an RFC 3339");
-        refused("expires", "\"2026-02-30T00:00:00Z\"", "is not an RFC 3339");
-        refused("expires", "\"2026-12-01T18:00:00+01:00\"", "field expires: length must be");
-        refused("expires", "\"2026-12-01 18:00:00Z\"", "is not an RFC 3339");
-        refused("expires", NULL, "field expires: missing");
-        refused("deadline", "\"tomorrow\"", "field deadline:");
-        refused("from", "\"Kaspersky\"", "field from: \"Kaspersky\" is not a product id");
-        refused("from", "\"a/b\"", "is not a product id");
-        refused("from", "\"0123456789012345678901234567890123456789012345678901234567890123\"", "field from: length must be 1..63");
-        refused("to", "\"\"", "field to: length must be 1..63");
-        refused("to", "\"kaspersky-kesl\"", "fields from and to: both are \"kaspersky-kesl\"");
-        refused("artifact", "\"cdn\"", "field artifact: must be \"repository\" or an object");
-        refused("artifact", NULL, "field artifact: missing");
-        refused("artifact.url", "\"http://cdn.example.org/x.deb\"",
-                "field artifact.url: \"http://cdn.example.org/x.deb\" is not an https:// URL");
-        refused("artifact.url", "\"https://user:pw@cdn.example.org/x.deb\"", "is not an https:// URL");
-        refused("artifact.url", "\"https:///x.deb\"", "is not an https:// URL");
-        refused("artifact.url", "\"https://cdn.example.org/a b\"", "is not an https:// URL");
-        refused("artifact.sha256", "\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeef\"",
-                "field artifact.sha256: must be 64");
-        refused("artifact.sha256", "\"00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\"",
-                "field artifact.sha256: must be 64");
-        refused("artifact.size", "0", "field artifact.size: 0 must be a positive number");
-        refused("artifact.size", "-5", "field artifact.size: -5 must be");
-        refused("artifact.mirror", "\"x\"", "unknown field artifact.mirror");
-        refused("phases", "[]", "field phases: must have 1..32 entries, has 0");
-        refused("phases", "{}", "field phases: must be array");
-        refused("phases[2].percentage", "140", "field phases[2].percentage: 140 is out of range 0..100");
-        refused("phases[0].percentage", "-1", "field phases[0].percentage: -1 is out of range 0..100");
-        refused("phases[1].percentage", "10.555", "field phases[1].percentage: 10.555 has more than two decimals");
-        refused("phases[1].percentage", "\"10\"", "field phases[1].percentage: must be double");
-        refused("phases[2].percentage", "5", "field phases[2].percentage: must not be lower than phases[1].percentage");
-        refused("phases[1].start", "\"2026-12-01T00:00:00Z\"", "field phases[1].start: must be later than phases[0].start");
-        refused("phases[0].start", NULL, "field phases[0].start: missing");
-        refused("phases[0].until", "\"x\"", "unknown field phases[0].until");
-        refused("salt", "\"\"", "field salt: length must be 1..64");
-        refused("salt", "\"01234567890123456789012345678901234567890123456789012345678901234\"",
-                "field salt: length must be 1..64");
-        refused("salt", "\"two words\"", "field salt: only printable ASCII");
-        refused("salt", NULL, "field salt: missing");
-        refused("paused", "1", "field paused: must be boolean");
-        refused("windows", "[\"Mon..Fri 25:00-23:00\"]", "field windows[0]: \"Mon..Fri 25:00-23:00\" is not a window");
-        refused("windows", "[\"Mon..Fri 18:00-23:00; Sat 10:00-12:00\"]", "field windows[0]: must be one window");
-        refused("windows", "[1]", "field windows[0]: must be one window");
-        refused("windows", "[\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\"]", "field windows: at most 8 entries, has 9");
-        refused("report.upload_url", "\"http://reports.example.org/\"", "field report.upload_url:");
-        refused("report.journal", "\"yes\"", "field report.journal: must be boolean");
-        refused("report.syslog", "true", "unknown field report.syslog");
-        refused("rollback", "true", "unknown field rollback");
+        for (size_t i = 0; i < ELEMENTSOF(field_cases); i++)
+                refused(field_cases[i].path, field_cases[i].value, field_cases[i].want);
 }
 
 static void test_documents(void) {
