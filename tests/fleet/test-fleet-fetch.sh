@@ -16,6 +16,7 @@ command -v nginx >/dev/null || { echo "nginx missing (tools/install-deps)"; exit
 
 tmp=$(mktemp -d)
 nginx_pid='' stall_pid=''
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
         # Only what this script started, by pid.
         for pid in $nginx_pid $stall_pid; do
