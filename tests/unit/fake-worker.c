@@ -73,7 +73,7 @@ int worker_start(sd_event *e, const char *name, uint64_t timeout_usec, const cha
         if (!w)
                 return -ENOMEM;
         snprintf(w->name, sizeof(w->name), "%s", name);
-        for (i = 0; args[i] && i < ELEMENTSOF(w->args) - 1; i++)
+        for (i = 0; i < ELEMENTSOF(w->args) - 1 && args[i]; i++)
                 w->args[i] = strdup(args[i]);
         w->on_message = on_message;
         w->on_done = on_done;
