@@ -144,9 +144,18 @@ static void engine_finish(Job *j, const char *result) {
         monitor_stop(m);
         snprintf(text, sizeof(text), "Migration %s → %s %s.", j->from, j->to, result);
         set_status(j, text);
-        log_event(AVM_MID_JOB_FINISHED, streq(result, "completed") ? LOG_INFO : LOG_WARNING, j->id,
-                  "Job %" PRIu64 " (%s → %s) finished: %s%s%s", j->id, j->from, j->to, result, j->last_error[0] ? ": " : "",
-                  j->last_error);
+        {
+                char f_result[48], f_from[96], f_to[96], f_gap[64];
+
+                snprintf(f_result, sizeof(f_result), "AVMIGRATE_RESULT=%s", result);
+                snprintf(f_from, sizeof(f_from), "AVMIGRATE_FROM=%s", j->from);
+                snprintf(f_to, sizeof(f_to), "AVMIGRATE_TO=%s", j->to);
+                snprintf(f_gap, sizeof(f_gap), "AVMIGRATE_GAP_USEC=%" PRIu64, j->gap_usec);
+                log_event_fields(AVM_MID_JOB_FINISHED, streq(result, "completed") ? LOG_INFO : LOG_WARNING, j->id,
+                                 (const char *const[]){ f_result, f_from, f_to, f_gap, NULL },
+                                 "Job %" PRIu64 " (%s → %s) finished: %s%s%s", j->id, j->from, j->to, result,
+                                 j->last_error[0] ? ": " : "", j->last_error);
+        }
         OBSERVE(j, job_finished, j);
         (void) state_remove_job();
         (void) manager_save(m);
@@ -222,6 +231,17 @@ static void take_scope_report(Job *j, json_object *data) {
         j->scope_report = json_object_get(v);
 }
 
+/* With the gap as a field: the fleet's central journal is summarised from it. */
+static void log_handover(Job *j, int64_t handover_gap_usec) {
+        char f_gap[64];
+
+        snprintf(f_gap, sizeof(f_gap), "AVMIGRATE_GAP_USEC=%" PRIu64, j->gap_usec);
+        log_event_fields(AVM_MID_HANDOVER, LOG_INFO, j->id, (const char *const[]){ f_gap, NULL },
+                         "Real-time protection handed over from %s to %s; this handover's gap %" PRId64
+                         " µs, the job's unprotected time %" PRIu64 " µs.",
+                         j->from, j->to, handover_gap_usec, j->gap_usec);
+}
+
 static void apply_step_data(Job *j, json_object *data, bool *skipped) {
         json_object *v;
 
@@ -246,10 +266,7 @@ static void apply_step_data(Job *j, json_object *data, bool *skipped) {
         if (j->step == STEP_HANDOVER && json_object_object_get_ex(data, "scope_after", &v) && j->scope_report)
                 json_object_object_add(j->scope_report, "after", json_object_get(v));
         if (j->step == STEP_HANDOVER && json_object_object_get_ex(data, "gap_usec", &v))
-                log_event(AVM_MID_HANDOVER, LOG_INFO, j->id,
-                          "Real-time protection handed over from %s to %s; this handover's gap %" PRId64
-                          " µs, the job's unprotected time %" PRIu64 " µs.",
-                          j->from, j->to, json_object_get_int64(v), j->gap_usec);
+                log_handover(j, json_object_get_int64(v));
 }
 
 static void step_failed(Job *j, StepId s, int error, const char *msg) {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <sys/uio.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,17 +51,46 @@ int log_internal(int level, int error, const char *format, ...) {
         return -error;
 }
 
+static void log_event_va(const char *message_id, int level, uint64_t job_id, const char *const *fields, const char *format,
+                         va_list ap) {
+        char buf[2048], mid[64], prio[32], job[64];
+        struct iovec iov[5 + LOG_EVENT_MAX_FIELDS];
+        size_t n = 0;
+
+        vsnprintf(buf, sizeof(buf), format, ap);
+        if (!journal) {
+                log_internal(level, 0, "%s", buf);
+                return;
+        }
+        snprintf(mid, sizeof(mid), "MESSAGE_ID=%s", message_id);
+        snprintf(prio, sizeof(prio), "PRIORITY=%d", level);
+        snprintf(job, sizeof(job), "AVMIGRATE_JOB_ID=%" PRIu64, job_id);
+        {
+                char msg[sizeof(buf) + 16];
+                snprintf(msg, sizeof(msg), "MESSAGE=%s", buf);
+                iov[n++] = (struct iovec){ msg, strlen(msg) };
+                iov[n++] = (struct iovec){ mid, strlen(mid) };
+                iov[n++] = (struct iovec){ prio, strlen(prio) };
+                iov[n++] = (struct iovec){ job, strlen(job) };
+                iov[n++] = (struct iovec){ (char *) "SYSLOG_IDENTIFIER=avmigrated", strlen("SYSLOG_IDENTIFIER=avmigrated") };
+                for (size_t i = 0; fields && fields[i] && i < LOG_EVENT_MAX_FIELDS; i++)
+                        iov[n++] = (struct iovec){ (char *) fields[i], strlen(fields[i]) };
+                (void) sd_journal_sendv(iov, (int) n);
+        }
+}
+
 void log_event(const char *message_id, int level, uint64_t job_id, const char *format, ...) {
-        char buf[2048];
         va_list ap;
 
         va_start(ap, format);
-        vsnprintf(buf, sizeof(buf), format, ap);
+        log_event_va(message_id, level, job_id, NULL, format, ap);
         va_end(ap);
+}
 
-        if (journal)
-                (void) sd_journal_send("MESSAGE=%s", buf, "MESSAGE_ID=%s", message_id, "PRIORITY=%d", level,
-                                       "AVMIGRATE_JOB_ID=%" PRIu64, job_id, "SYSLOG_IDENTIFIER=avmigrated", NULL);
-        else
-                log_internal(level, 0, "%s", buf);
+void log_event_fields(const char *message_id, int level, uint64_t job_id, const char *const *fields, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        log_event_va(message_id, level, job_id, fields, format, ap);
+        va_end(ap);
 }

@@ -27,6 +27,11 @@ int log_internal(int level, int error, const char *format, ...) __attribute__((f
 
 /* A structured journal event with a MESSAGE_ID from our catalog. */
 void log_event(const char *message_id, int level, uint64_t job_id, const char *format, ...) __attribute__((format(printf, 4, 5)));
+/* The same with more journal fields ("AVMIGRATE_RESULT=completed", NULL-terminated, at most
+ * LOG_EVENT_MAX_FIELDS): what a fleet's central journal (journal-remote) is summarised from. */
+#define LOG_EVENT_MAX_FIELDS 8
+void log_event_fields(const char *message_id, int level, uint64_t job_id, const char *const *fields, const char *format, ...)
+        __attribute__((format(printf, 5, 6)));
 
 /* MESSAGE_IDs, described in docs/avmigrate.catalog (journalctl -x). */
 #define AVM_MID_JOB_STARTED "5a3f0c1e7d2b4f6a9e1c3b5d7f9a0b21"
