@@ -197,17 +197,24 @@ static int so_filter(const struct dirent *d) {
         return d->d_name[0] != '.' && n > 3 && streq(d->d_name + n - 3, ".so");
 }
 
+/* An empty set for the plugins of dir, once dir passed its checks. */
+static int set_new(const char *dir, ProductSet *ret) {
+        int r = check_dir(dir);
+
+        if (r < 0)
+                return r;
+        *ret = (ProductSet){ .items = calloc(MAX_PLUGINS, sizeof(Product)) };
+        return ret->items ? 0 : -ENOMEM;
+}
+
 int plugins_load(const char *dir, const AvmConfig *config, ProductSet *ret) {
         struct dirent **list = NULL;
         ProductSet set = {};
         int n, r;
 
-        r = check_dir(dir);
+        r = set_new(dir, &set);
         if (r < 0)
                 return r;
-        set.items = calloc(MAX_PLUGINS, sizeof(Product));
-        if (!set.items)
-                return -ENOMEM;
 
         n = scandir(dir, &list, so_filter, alphasort);
         if (n < 0) {
@@ -235,12 +242,9 @@ int plugins_load_ids(const char *dir, const AvmConfig *config, const char *const
         ProductSet set = {};
         int r;
 
-        r = check_dir(dir);
+        r = set_new(dir, &set);
         if (r < 0)
                 return r;
-        set.items = calloc(MAX_PLUGINS, sizeof(Product));
-        if (!set.items)
-                return -ENOMEM;
         for (size_t i = 0; ids && ids[i]; i++) {
                 char path[PATH_MAX];
 

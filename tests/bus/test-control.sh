@@ -89,30 +89,27 @@ check "daemon runs on after a corrupt state file" daemon_alive
 check "daemon answers after a corrupt state file, no job running" not one_of "$state" "" running
 
 # --- malformed configuration is rejected with file and line ---
+# bad_config TEXT: the daemon run once (as avm-testenv would) on a drop-in
+# holding TEXT; sets out (its output) and rc (its exit status, 124 = hung).
+bad_config() {
+        printf '%b' "$1" >"$AVM_TESTENV_DIR/conf/avmigrate.conf.d/90-bad.conf"
+        out=$(cd "$AVM_TESTENV_DIR" && STATE_DIRECTORY=$AVM_TESTENV_DIR/state CONFIGURATION_DIRECTORY=$AVM_TESTENV_DIR/conf \
+                AVMIGRATE_DATA_DIR=$AVM_TESTENV_DIR/data AVMIGRATE_PLUGIN_DIR=$AVM_TESTENV_DIR/plugins \
+                timeout 20 "$AVMIGRATED" 2>&1)
+        rc=$?
+}
 avm-testenv daemon-stop
-printf '[Manager]\nApproved=test-new\nMaxDeferrals=lots\n' >"$AVM_TESTENV_DIR/conf/avmigrate.conf.d/90-bad.conf"
-out=$(cd "$AVM_TESTENV_DIR" && STATE_DIRECTORY=$AVM_TESTENV_DIR/state CONFIGURATION_DIRECTORY=$AVM_TESTENV_DIR/conf \
-        AVMIGRATE_DATA_DIR=$AVM_TESTENV_DIR/data AVMIGRATE_PLUGIN_DIR=$AVM_TESTENV_DIR/plugins \
-        timeout 10 "$AVMIGRATED" 2>&1)
-rc=$?
+bad_config '[Manager]\nApproved=test-new\nMaxDeferrals=lots\n'
 check "malformed config: daemon refuses to start (fails, does not hang)" refused_to_start "$rc"
 check "malformed config: names file and line" contains "$out" "90-bad.conf:3: MaxDeferrals="
-printf '[Manager]\nFrobnicate=yes\n' >"$AVM_TESTENV_DIR/conf/avmigrate.conf.d/90-bad.conf"
-out=$(cd "$AVM_TESTENV_DIR" && STATE_DIRECTORY=$AVM_TESTENV_DIR/state CONFIGURATION_DIRECTORY=$AVM_TESTENV_DIR/conf \
-        AVMIGRATE_DATA_DIR=$AVM_TESTENV_DIR/data AVMIGRATE_PLUGIN_DIR=$AVM_TESTENV_DIR/plugins \
-        timeout 10 "$AVMIGRATED" 2>&1)
-rc=$?
+bad_config '[Manager]\nFrobnicate=yes\n'
 check "unknown key: daemon refuses to start (fails, does not hang)" refused_to_start "$rc"
 check "unknown key: names file and line" contains "$out" "90-bad.conf:2: unknown key 'Frobnicate'"
 # A key of a product section is declared by its plugin, which only the
 # worker loads: the first detection refuses it and the daemon exits.
-printf '[Product test-new]\nDri=/nonexistent\n' >"$AVM_TESTENV_DIR/conf/avmigrate.conf.d/90-bad.conf"
-out=$(cd "$AVM_TESTENV_DIR" && STATE_DIRECTORY=$AVM_TESTENV_DIR/state CONFIGURATION_DIRECTORY=$AVM_TESTENV_DIR/conf \
-        AVMIGRATE_DATA_DIR=$AVM_TESTENV_DIR/data AVMIGRATE_PLUGIN_DIR=$AVM_TESTENV_DIR/plugins \
-        timeout 20 "$AVMIGRATED" 2>&1)
-rc=$?
+bad_config '[Product test-new]\nDri=/nonexistent\n'
 check "unknown product key: daemon refuses to start (fails, does not hang)" refused_to_start "$rc"
-check "unknown product key: names file, line and plugin" contains "$out" "90-bad.conf:2: unknown key 'Dri' in section \[Product test-new\]"
+check "unknown product key: names file, line and plugin" contains "$out" "90-bad.conf:2: unknown key 'Dri' in section \\[Product test-new\\]"
 rm -f "$AVM_TESTENV_DIR/conf/avmigrate.conf.d/90-bad.conf"
 avm-testenv daemon-start
 finish

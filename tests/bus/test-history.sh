@@ -4,6 +4,7 @@
 # back, GetReport reads one job, and the next job's id follows the highest
 # id ever used (not 1, not 2^64 - 4 after a line {"id":-5}).
 set -u
+# shellcheck source=tests/bus/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 hist="$AVM_TESTENV_DIR/state/history.jsonl"

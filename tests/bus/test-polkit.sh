@@ -6,6 +6,7 @@
 # it never answers for the users nobody, daemon, bin and sys, and refuses
 # everyone else (games) at once. (The bus only admits users that exist.)
 set -u
+# shellcheck source=tests/bus/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 stub="$AVM_BUILD_DIR/tests/bus/avm-polkit-stub"

@@ -3,7 +3,9 @@
 # plugin reported it) reaches D-Bus as valid UTF-8 with U+FFFD in place of
 # the bad bytes: GetAll, the Products property, avmigratectl status, a job
 # and its report all work.
+# shellcheck disable=SC2119 # lib.sh helpers with optional arguments
 set -u
+# shellcheck source=tests/bus/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 ctl="${AVMIGRATECTL:-$AVM_BUILD_DIR/ctl/avmigratectl}"

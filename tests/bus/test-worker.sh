@@ -6,7 +6,9 @@
 #              environment (PassEnvironment= passes more), nothing of the daemon
 #   artifact, artifact-bad   a local artifact: verified, copied, installed;
 #              a wrong hash, and a copy changed before install, are refused
+# shellcheck disable=SC2119 # lib.sh helpers with optional arguments
 set -u
+# shellcheck source=tests/bus/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 worker="$AVM_BUILD_DIR/daemon/avmigrate-worker"
@@ -131,6 +133,7 @@ Artifact=$d/art/test-new_3.0.pkg
 ArtifactSHA256=$1"
 }
 version_of() { busctl get-property "$DEST" "$OBJ" "$IFACE" Products | grep -o "\"$1\" \"[^\"]*\" \"[^\"]*\"" | cut -d'"' -f6; }
+# shellcheck disable=SC2317 # called through check
 pause_at() { # pause_at STEP: pauses the running job just before STEP
         for _ in $(seq 1 20); do
                 mcall Pause >/dev/null
@@ -142,7 +145,6 @@ pause_at() { # pause_at STEP: pauses the running job just before STEP
 }
 
 case_artifact() {
-        local sha
         artifact_config "$(printf '3.0-from-artifact\n' | sha256sum | cut -d' ' -f1)"
         start_job >/dev/null
         wait_finished
