@@ -421,14 +421,17 @@ static char *string_reader(char *str, int num, void *stream) {
 int config_parse_file(AvmConfig *c, const char *path, char *error, size_t error_size) {
         _cleanup_free_ char *data = NULL;
         ParseContext ctx = { .config = c, .path = path, .at_line_start = true };
+        char why[128] = "";
         size_t size = 0;
         int r;
 
-        r = read_file_bounded(path, CONFIG_MAX_FILE_SIZE, &data, &size);
+        /* Configuration decides what is installed and removed as root: only
+         * files as trustworthy as the plugins are read (like plugins). */
+        r = read_file_trusted(path, CONFIG_MAX_FILE_SIZE, &data, &size, why, sizeof(why));
         if (r == -ENOENT)
                 return 0;
         if (r < 0) {
-                snprintf(error, error_size, "%s: %s", path, r == -EFBIG ? "file too large" : strerror(-r));
+                snprintf(error, error_size, "%s: %s", path, why[0] ? why : r == -EFBIG ? "file too large" : strerror(-r));
                 return r;
         }
         if (strlen(data) != size) {

@@ -58,6 +58,13 @@ static inline void *mfree(void *p) {
 
 /* Reads at most max bytes of a file; -EFBIG if it is larger. */
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_size);
+/* Whether a file may steer the daemon: a regular file owned by root (or the
+ * daemon's own user), writable by nobody else. -EPERM with why if not. */
+struct stat;
+int stat_trusted(const struct stat *st, char *why, size_t why_size);
+/* read_file_bounded() of a file that passes stat_trusted() (checked on the
+ * open descriptor: no race with a rename). */
+int read_file_trusted(const char *path, size_t max, char **ret, size_t *ret_size, char *why, size_t why_size);
 
 /* Replaces path atomically and durably: temp file, fsync, rename, fsync dir. */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);

@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "plugin-util.h"
@@ -73,6 +75,26 @@ int plugin_read_file(const char *path, size_t max, char *buf, size_t *ret_size) 
         }
         buf[n] = '\0';
         *ret_size = n;
+        return 0;
+}
+
+int plugin_fd_trusted(int fd, char *why, size_t why_size) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode)) {
+                snprintf(why, why_size, "not a regular file");
+                return -EPERM;
+        }
+        if (st.st_uid != 0 && st.st_uid != geteuid()) {
+                snprintf(why, why_size, "owned by uid %u, not root", (unsigned) st.st_uid);
+                return -EPERM;
+        }
+        if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+                snprintf(why, why_size, "writable by group or others (mode %04o)", (unsigned) (st.st_mode & 07777));
+                return -EPERM;
+        }
         return 0;
 }
 

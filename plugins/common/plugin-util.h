@@ -55,6 +55,9 @@ int plugin_run(AvmHost *host, const char *label, const char *const argv[], const
 int plugin_read_file(const char *path, size_t max, char *buf, size_t *ret_size);
 
 /* Seconds since t (0 if t is in the future). */
+/* A file that may name commands run as root (products.d): regular, owned by
+ * root (or the worker's own user), writable by nobody else. -EPERM with why. */
+int plugin_fd_trusted(int fd, char *why, size_t why_size);
 int64_t plugin_age_sec(time_t t);
 
 /* Whether age_sec exceeds avm_host_max_definitions_age_sec() (0: no limit;

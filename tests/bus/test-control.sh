@@ -89,10 +89,12 @@ check "daemon runs on after a corrupt state file" daemon_alive
 check "daemon answers after a corrupt state file, no job running" not one_of "$state" "" running
 
 # --- malformed configuration is rejected with file and line ---
-# bad_config TEXT: the daemon run once (as avm-testenv would) on a drop-in
-# holding TEXT; sets out (its output) and rc (its exit status, 124 = hung).
+# bad_config TEXT [MODE]: the daemon run once (as avm-testenv would) on a
+# drop-in holding TEXT (with MODE); sets out (its output) and rc (its exit
+# status, 124 = hung).
 bad_config() {
         printf '%b' "$1" >"$AVM_TESTENV_DIR/conf/avmigrate.conf.d/90-bad.conf"
+        chmod "${2:-0644}" "$AVM_TESTENV_DIR/conf/avmigrate.conf.d/90-bad.conf"
         out=$(cd "$AVM_TESTENV_DIR" && STATE_DIRECTORY=$AVM_TESTENV_DIR/state CONFIGURATION_DIRECTORY=$AVM_TESTENV_DIR/conf \
                 AVMIGRATE_DATA_DIR=$AVM_TESTENV_DIR/data AVMIGRATE_PLUGIN_DIR=$AVM_TESTENV_DIR/plugins \
                 timeout 20 "$AVMIGRATED" 2>&1)
@@ -105,6 +107,10 @@ check "malformed config: names file and line" contains "$out" "90-bad.conf:3: Ma
 bad_config '[Manager]\nFrobnicate=yes\n'
 check "unknown key: daemon refuses to start (fails, does not hang)" refused_to_start "$rc"
 check "unknown key: names file and line" contains "$out" "90-bad.conf:2: unknown key 'Frobnicate'"
+# Configuration decides what runs as root: a file others may write is not read.
+bad_config '[Manager]\nMaxDeferrals=3\n' 0666
+check "config writable by others: daemon refuses to start" refused_to_start "$rc"
+check "config writable by others: says why" contains "$out" "90-bad.conf: writable by group or others (mode 0666)"
 # A key of a product section is declared by its plugin, which only the
 # worker loads: the first detection refuses it and the daemon exits.
 bad_config '[Product test-new]\nDri=/nonexistent\n'

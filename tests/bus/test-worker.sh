@@ -120,6 +120,13 @@ Product=probe"
         check "PassEnvironment= passes a variable" contains "$v" '/yes/'
         check "no NOTIFY_SOCKET for vendor tools" contains "$v" '/nonotify"'
         check "vendor tools inherit no socket (not the bus, not the worker protocol)" contains "$v" '/0/nonotify"'
+        # A products.d file names commands run as root: one others may write is refused.
+        chmod 0666 "$d/conf/products.d/probe.conf"
+        avm-testenv daemon-stop
+        avm-testenv daemon-start
+        v=$(busctl get-property "$DEST" "$OBJ" "$IFACE" Products | grep -o '"generic" "[^"]*" "[^"]*"')
+        check "a products.d file writable by others is not used" [ "$v" = '"generic" "Product described in products.d" ""' ]
+        check "... and the log says why" contains "$(cat "$d/daemon.log")" 'Refusing product description .*probe.conf: writable by group or others'
 }
 
 # The fetch step verifies [Product] Artifact= and keeps a root-only copy;
