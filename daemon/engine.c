@@ -174,8 +174,11 @@ static void on_gap_event(Job *j, const char *name, json_object *o) {
         if (streq(name, "gap-start"))
                 gap_window_open(j->gaps, o, step_to_string(j->step < _STEP_MAX ? j->step : STEP_REPORT));
         else {
-                /* Some product is verified protecting: no window stays open. */
+                /* Some product is verified protecting: no window stays open,
+                 * and Protected says so before the next sample or detection
+                 * (after a restart, the first detection may still run). */
                 (void) gap_window_close(j->gaps, o, true);
+                m->protected_ = true;
         }
         j->gap_usec = gap_windows_total(j->gaps);
         m->gap_usec = j->gap_usec;
