@@ -7,6 +7,10 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <type_traits>
+
+/* The declaration, not a call or an address: nothing links a host here. */
+static_assert(std::is_same<decltype(&avm_eicar), void (*)(char *)>::value, "avm_eicar(char *)");
 
 static int detect(AvmHost *, AvmDetection *ret) {
         ret->installed = false;
@@ -21,14 +25,13 @@ static const AvmConfigKey keys[] = {
 int main() {
         AvmPlugin p = {};
         AvmDetection d = {};
-        void (*eicar)(char *) = avm_eicar; /* the declaration, not a call: no host here */
 
         p.api_version = AVM_PLUGIN_API_VERSION;
         p.struct_size = sizeof(AvmPlugin);
         p.id = "cxx";
         p.detect = detect;
         p.config_keys = keys;
-        if (!eicar || p.detect(nullptr, &d) != 0 || p.config_keys[0].name == nullptr ||
+        if (p.detect(nullptr, &d) != 0 || p.config_keys[0].name == nullptr ||
             AVM_PLUGIN_STRUCT_SIZE_MIN_V2 >= sizeof(AvmPlugin) || offsetof(AvmPlugin, api_version) != 0) {
                 std::puts("plugin.h layout not as documented");
                 return 1;
