@@ -18,10 +18,10 @@ cleanup_holders() { for p in "${holders[@]}"; do kill "$p" 2>/dev/null; wait "$p
 # hold UID N: a connection of UID with N checks pending, until cleanup_holders.
 hold() { as "$1" "$stub" flood "$2" 600 >"$AVM_TESTENV_DIR/hold.$1.$RANDOM" & holders+=($!); }
 # flood_until WANT UID N: floods until the output has WANT (the daemon sees
-# disconnects asynchronously), at most 5 s.
+# disconnects asynchronously; 64 of them take a while under ASan), at most 15 s.
 flood_until() {
         local want=$1 out; shift
-        for _ in $(seq 1 10); do
+        for _ in $(seq 1 30); do
                 out=$(as "$1" "$stub" flood "$2" 0)
                 contains "$out" "$want" && break
                 sleep 0.5
