@@ -230,6 +230,10 @@ static NoticeKind notice_kind(Agent *a) {
                 a->just_completed = false;
                 return NOTICE_PAUSED;
         }
+        /* A daemon that just started has not detected the products yet: it
+         * knows nothing new, so what is shown (or was dismissed) stays. */
+        if (streq(s, "detecting"))
+                return _NOTICE_KEEP;
         /* Right after a completed job the daemon says "pending" until it has
          * detected the products again (the old one is gone by then): that is
          * no new plan, so what is shown stays. */
