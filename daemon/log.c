@@ -52,6 +52,9 @@ int log_internal(int level, int error, const char *format, ...) {
 }
 
 static void log_event_va(const char *message_id, int level, uint64_t job_id, const char *const *fields, const char *format,
+                         va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void log_event_va(const char *message_id, int level, uint64_t job_id, const char *const *fields, const char *format,
                          va_list ap) {
         char buf[2048], mid[64], prio[32], job[64];
         struct iovec iov[5 + LOG_EVENT_MAX_FIELDS];
