@@ -5,6 +5,7 @@
  * AvmConfig, like the shipped defaults followed by the admin's file. */
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "configuration.h"
@@ -19,6 +20,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         memfd = memfd_create("fuzz-config", MFD_CLOEXEC);
         if (memfd < 0) {
                 perror("memfd_create");
+                abort();
+        }
+        /* The parser reads only files nobody else may write (a memfd is 0777). */
+        if (fchmod(memfd, 0600) < 0) {
+                perror("fchmod");
                 abort();
         }
         snprintf(memfd_path, sizeof(memfd_path), "/proc/self/fd/%d", memfd);
