@@ -117,6 +117,24 @@ static StepId step_ok(Job *j) {
         return s;
 }
 
+/* Runs the steps before s, each successfully. */
+static void steps_ok_until(Job *j, StepId s) {
+        while (j->state == JOB_RUNNING && j->step < s && fake_worker_find("step"))
+                step_ok(j);
+        CHECK(j->step == s);
+}
+
+/* A fresh state, a started manager and a job that has reached step s. */
+static Job *job_at(Manager **ret_m, StepId s) {
+        Job *j;
+
+        reset_state();
+        *ret_m = new_manager();
+        j = start(*ret_m);
+        steps_ok_until(j, s);
+        return j;
+}
+
 static void test_happy_path(void) {
         Manager *m;
         Job *j;
@@ -131,6 +149,7 @@ static void test_happy_path(void) {
                 CHECK(step_ok(j) == (StepId) i);
         CHECK(j->state == JOB_FINISHED);
         CHECK(streq(j->result, "completed"));
+        CHECK(streq(manager_state(m), "completed")); /* not "pending" before the next detection */
         CHECK(strstr(events, "start:preflight preflight=done start:fetch fetch=done start:install") == events);
         CHECK(strstr(events, "report=done finished:completed") != NULL);
         CHECK(j->installed_by_us);
@@ -146,12 +165,7 @@ static void test_install_fails(void) {
         Job *j;
         Worker *w;
 
-        reset_state();
-        m = new_manager();
-        j = start(m);
-        step_ok(j); /* preflight */
-        step_ok(j); /* fetch */
-        CHECK(j->step == STEP_INSTALL);
+        j = job_at(&m, STEP_INSTALL);
         w = fake_worker_find("step");
         fake_worker_finish(w, -EIO, "package failed", NULL);
         CHECK(j->state == JOB_ROLLING_BACK);
@@ -170,14 +184,7 @@ static void test_rollback_not_restored(void) {
         Manager *m;
         Job *j;
 
-        reset_state();
-        m = new_manager();
-        j = start(m);
-        step_ok(j);
-        step_ok(j);
-        step_ok(j);
-        step_ok(j); /* verify-replacement */
-        CHECK(j->step == STEP_HANDOVER);
+        j = job_at(&m, STEP_HANDOVER);
         fake_worker_finish(fake_worker_find("step"), -EHOSTDOWN, "new product does not verify", NULL);
         fake_worker_finish(fake_worker_find("rollback"), 0, NULL, "{\"restored\":false}");
         CHECK(streq(j->result, "failed"));
@@ -191,11 +198,7 @@ static void test_cancel(void) {
         Job *j;
         Worker *w;
 
-        reset_state();
-        m = new_manager();
-        j = start(m);
-        step_ok(j);
-        step_ok(j);
+        j = job_at(&m, STEP_INSTALL);
         /* Inside install: the worker is asked to stop, its failure rolls back. */
         w = fake_worker_find("step");
         CHECK(engine_cancel(m, j, &e) >= 0 && !sd_bus_error_is_set(&e));
@@ -207,12 +210,7 @@ static void test_cancel(void) {
         manager_free(m);
 
         /* After the handover: refused, the job goes on. */
-        reset_state();
-        m = new_manager();
-        j = start(m);
-        for (int i = 0; i <= STEP_HANDOVER; i++)
-                step_ok(j);
-        CHECK(j->step == STEP_REMOVE);
+        j = job_at(&m, STEP_REMOVE);
         CHECK(engine_cancel(m, j, &e) < 0);
         CHECK(sd_bus_error_has_name(&e, AVM_ERROR_NOT_ELIGIBLE));
         sd_bus_error_free(&e);
@@ -227,11 +225,7 @@ static void test_worker_dies(void) {
         Manager *m;
         Job *j;
 
-        reset_state();
-        m = new_manager();
-        j = start(m);
-        step_ok(j);
-        step_ok(j);
+        j = job_at(&m, STEP_INSTALL);
         before = fake_worker_started("step");
         fake_worker_finish(fake_worker_find("step"), -ECHILD, "worker 'step' was killed by signal 9", NULL);
         CHECK(j->step == STEP_INSTALL && j->state == JOB_RUNNING);
@@ -251,12 +245,8 @@ static void test_resume(void) {
         Manager *m;
         Job *j;
 
-        reset_state();
-        m = new_manager();
-        j = start(m);
-        for (int i = 0; i < STEP_HANDOVER; i++)
-                step_ok(j);
-        CHECK(j->step == STEP_HANDOVER && j->phase == PHASE_RUNNING);
+        j = job_at(&m, STEP_HANDOVER);
+        CHECK(j->phase == PHASE_RUNNING);
         manager_free(m); /* a crash inside the handover: job.json says running */
 
         fake_worker_auto("restore", 0, "{}");
