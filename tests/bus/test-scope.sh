@@ -107,10 +107,17 @@ AllowOverlap=no"
         avm-testenv daemon-kill
         check "nothing protects after the kill (inside the gap)" not some_product_protecting
         rm -f "$(new delay-realtime-on)"
-        # An outside observer: when does some product protect again?
+        # An outside observer: until when did it see nothing protecting? It
+        # can vouch only for its last look that found nothing (the clock is
+        # read before that look), not for the moment it noticed protection
+        # again: under load that comes tens of ms after the fact.
         (
-                while ! some_product_protecting; do sleep 0.01; done
-                date +%s%N >"$AVM_TESTENV_DIR/protected-again"
+                last=$t_kill
+                while t=$(date +%s%N) && ! some_product_protecting; do
+                        last=$t
+                        sleep 0.01
+                done
+                echo "$last" >"$AVM_TESTENV_DIR/protected-again"
         ) &
         watcher=$!
         avm-testenv daemon-start
@@ -123,9 +130,10 @@ AllowOverlap=no"
         check "restore-first ran before the job resumed" \
                 [ "$(rq '[e["event"] for e in r["timeline"] if e["event"] in ("restore-first","resumed-after-restart")]')" = "['restore-first', 'resumed-after-restart']" ]
         check "report: every window closed" [ "$(rq 'all(g["end_mono"] > 0 for g in r["gaps"])')" = True ]
-        # The unprotected time lasted at least from the kill until the daemon was back.
+        # The unprotected time lasted at least from the kill until the
+        # observer's last look that found nothing protecting.
         gap=$(rq 'r["gap_usec"]')
-        check "reported gap ($gap µs) >= kill → protected again ($(((t_back - t_kill) / 1000)) µs)" [ "$gap" -ge $(((t_back - t_kill) / 1000)) ]
+        check "reported gap ($gap µs) >= kill → last seen unprotected ($(((t_back - t_kill) / 1000)) µs)" [ "$gap" -ge $(((t_back - t_kill) / 1000)) ]
         check "ProtectionGapUSec is the job's total" [ "$(prop ProtectionGapUSec)" = "$gap" ]
         check "no gap.json left" [ ! -e "$AVM_TESTENV_DIR/state/gap.json" ]
         ;;
