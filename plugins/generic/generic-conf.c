@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,108 +207,169 @@ int generic_split(const char *cmd, const char *path, char *buf, size_t buf_size,
  * tree it walks, so anything regcomp() might group differently is refused
  * too: unbalanced parentheses (glibc reads a stray ')' as a literal and
  * "^^(a{0,63}){255}){255}){255}" took 20 s), nesting deeper than a product
- * description needs, and back-references, which make regexec() exponential. */
+ * description needs, and back-references, which make regexec() exponential.
+ *
+ * Size alone is not enough: regexec() follows every way an optional piece
+ * can be skipped at once, so its time grows with the number of optional
+ * copies in the expansion. "(a{0,65}){255}" is only 17,152 atoms but 16,640
+ * optional ones, and took over 10 s on 4 KiB of output (fuzz-generic again);
+ * "(a?){2000}" 8 s on 64 KiB. Optional copies ('?', '*', the n-m surplus of
+ * {m,n}, and a group with alternatives, which may have an empty one) are
+ * counted as glibc expands them and capped where 64 KiB still takes well
+ * under a second. */
 #define REGEX_EXPANDED_MAX 20000UL
+#define REGEX_OPTIONAL_MAX 256UL
 #define REGEX_DEPTH_MAX 8
+
+typedef struct RegexCost {
+        unsigned long size;     /* atoms after expansion */
+        unsigned long optional; /* of them, copies that may be skipped */
+} RegexCost;
+
+static bool regex_cost_ok(const RegexCost *c) {
+        return c->size <= REGEX_EXPANDED_MAX && c->optional <= REGEX_OPTIONAL_MAX;
+}
+
+/* The atom repeated: at least m, at most n times (n = ULONG_MAX: unbounded,
+ * which glibc builds as m copies and one looping optional copy). Both limits
+ * are far below ULONG_MAX / (limit + 1), so the products cannot overflow. */
+static int regex_repeat(RegexCost *atom, unsigned long m, unsigned long n) {
+        unsigned long copies = n == ULONG_MAX ? m + 1 : n, skippable = n == ULONG_MAX ? 1 : n - m;
+
+        if (copies > REGEX_EXPANDED_MAX)
+                return -E2BIG;
+        if (copies == 0) /* "{0}": glibc still parses the atom once */
+                copies = 1;
+        atom->optional = atom->optional * copies + atom->size * skippable;
+        atom->size *= copies;
+        return regex_cost_ok(atom) ? 0 : -E2BIG;
+}
+
+/* Parses the duplication symbol at *p, if any: 1 and the bounds, 0 if there
+ * is none (a '{' that is not an interval is left to regcomp()). */
+static int regex_dup_symbol(const char **p, unsigned long *ret_m, unsigned long *ret_n) {
+        const char *q = *p + 1;
+        unsigned long m = 0, n;
+
+        switch (**p) {
+        case '*':
+                *ret_m = 0, *ret_n = ULONG_MAX;
+                break;
+        case '?':
+                *ret_m = 0, *ret_n = 1;
+                break;
+        case '+':
+                *ret_m = 1, *ret_n = ULONG_MAX;
+                break;
+        case '{':
+                if (!((*q >= '0' && *q <= '9') || *q == ','))
+                        return 0;
+                for (; *q >= '0' && *q <= '9'; q++)
+                        if (m <= REGEX_EXPANDED_MAX) /* saturates */
+                                m = m * 10 + (unsigned long) (*q - '0');
+                n = m;
+                if (*q == ',') {
+                        q++;
+                        if (*q >= '0' && *q <= '9') {
+                                n = 0;
+                                for (; *q >= '0' && *q <= '9'; q++)
+                                        if (n <= REGEX_EXPANDED_MAX)
+                                                n = n * 10 + (unsigned long) (*q - '0');
+                        } else
+                                n = ULONG_MAX;
+                }
+                if (*q != '}')
+                        return 0;
+                if (n < m) /* regcomp() refuses it; count it as its larger bound */
+                        n = m;
+                *ret_m = m, *ret_n = n;
+                *p = q;
+                break;
+        default:
+                return 0;
+        }
+        (*p)++;
+        return 1;
+}
+
+/* Skips the bracket expression at *p (just after its '['). */
+static void regex_skip_bracket(const char **p) {
+        if (**p == '^')
+                (*p)++;
+        if (**p == ']')
+                (*p)++;
+        while (**p && **p != ']') {
+                const char *e;
+                if (**p == '[' && (*p)[1] && strchr(":.=", (*p)[1]) && (e = strchr(*p + 2, (*p)[1])) && e[1] == ']')
+                        *p = e + 2;
+                else
+                        (*p)++;
+        }
+        if (**p == ']')
+                (*p)++;
+}
 
 /* Cost of the expression at *p up to the ')' closing this group (depth > 0) or the end
  * (depth 0); -E2BIG if too big or deep, -EINVAL for adjacent duplication symbols,
  * unbalanced parentheses or back-references. */
-static int regex_cost(const char **p, unsigned depth, unsigned long *ret) {
-        unsigned long total = 0;
+static int regex_cost(const char **p, unsigned depth, RegexCost *ret) {
+        RegexCost total = {};
+        bool alternatives = false;
 
         if (depth > REGEX_DEPTH_MAX)
                 return -E2BIG;
         while (**p && **p != ')') {
-                unsigned long atom = 1;
-                bool dup = false;
+                RegexCost atom = { .size = 1 };
+                unsigned long m, n;
+                int r;
 
                 if (**p == '(') {
-                        int r;
                         (*p)++;
                         r = regex_cost(p, depth + 1, &atom);
                         if (r < 0)
                                 return r;
-                        atom++;
+                        atom.size++;
                         if (**p != ')')
                                 return -EINVAL; /* '(' never closed */
                         (*p)++;
                 } else if (**p == '[') {
                         (*p)++;
-                        if (**p == '^')
-                                (*p)++;
-                        if (**p == ']')
-                                (*p)++;
-                        while (**p && **p != ']') {
-                                const char *e;
-                                if (**p == '[' && (*p)[1] && strchr(":.=", (*p)[1]) && (e = strchr(*p + 2, (*p)[1])) && e[1] == ']')
-                                        *p = e + 2;
-                                else
-                                        (*p)++;
-                        }
-                        if (**p == ']')
-                                (*p)++;
+                        regex_skip_bracket(p);
                 } else if (**p == '\\' && (*p)[1] >= '1' && (*p)[1] <= '9')
                         return -EINVAL; /* back-reference */
                 else if (**p == '\\' && (*p)[1])
                         *p += 2;
-                else
+                else {
+                        alternatives = alternatives || **p == '|';
                         (*p)++;
-
-                /* duplication symbols after the atom */
-                for (;;) {
-                        unsigned long times;
-
-                        if (**p == '*' || **p == '?')
-                                times = 1;
-                        else if (**p == '+')
-                                times = 2;
-                        else if (**p == '{' && (((*p)[1] >= '0' && (*p)[1] <= '9') || (*p)[1] == ',')) {
-                                const char *q = *p + 1;
-                                unsigned long m = 0, n;
-                                for (; *q >= '0' && *q <= '9'; q++)
-                                        if (m <= REGEX_EXPANDED_MAX) /* saturates */
-                                                m = m * 10 + (unsigned long) (*q - '0');
-                                n = m;
-                                if (*q == ',') {
-                                        q++;
-                                        if (*q >= '0' && *q <= '9') {
-                                                n = 0;
-                                                for (; *q >= '0' && *q <= '9'; q++)
-                                                        if (n <= REGEX_EXPANDED_MAX)
-                                                                n = n * 10 + (unsigned long) (*q - '0');
-                                        } else
-                                                n = m + 1;
-                                }
-                                if (*q != '}')
-                                        break; /* not an interval: regcomp() decides */
-                                times = (n > m ? n : m) + 1;
-                                *p = q;
-                        } else
-                                break;
-                        if (dup)
-                                return -EINVAL;
-                        dup = true;
-                        (*p)++;
-                        if (times > REGEX_EXPANDED_MAX || atom * times > REGEX_EXPANDED_MAX)
-                                return -E2BIG;
-                        atom *= times;
                 }
-                total += atom;
-                if (total > REGEX_EXPANDED_MAX)
+
+                r = regex_dup_symbol(p, &m, &n);
+                if (r > 0) {
+                        r = regex_repeat(&atom, m, n);
+                        if (r < 0)
+                                return r;
+                        if (regex_dup_symbol(p, &m, &n) > 0)
+                                return -EINVAL; /* "a**", "a+{2}": undefined */
+                }
+                total.size += atom.size;
+                total.optional += atom.optional;
+                if (!regex_cost_ok(&total))
                         return -E2BIG;
         }
         if (depth == 0 && **p == ')')
                 return -EINVAL; /* ')' without '(' */
+        if (alternatives)       /* one of them may be empty: the whole may be skipped */
+                total.optional += total.size;
         *ret = total;
-        return 0;
+        return regex_cost_ok(&total) ? 0 : -E2BIG;
 }
 
 static bool regex_bounded(const char *regex) {
         const char *p = regex;
-        unsigned long cost = 0;
+        RegexCost cost;
 
-        return regex_cost(&p, 0, &cost) >= 0 && *p == '\0' && cost <= REGEX_EXPANDED_MAX;
+        return regex_cost(&p, 0, &cost) >= 0 && *p == '\0';
 }
 
 int generic_match(const char *regex, const char *text, char *capture, size_t capture_size) {
