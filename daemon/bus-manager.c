@@ -589,6 +589,5 @@ int bus_manager_setup(Manager *m) {
         if (r < 0)
                 return r;
         manager_snapshot(m, &m->emitted);
-        m->observer = &bus_observer;
-        return 0;
+        return manager_add_observer(m, &bus_observer);
 }

@@ -18,12 +18,7 @@
 #define JOB_LINGER_USEC (5 * 60 * USEC_PER_SEC)
 
 /* The core reports through the observer (manager.h), never to the bus. */
-#define OBSERVE(j, member, ...)                                     \
-        do {                                                        \
-                const ManagerObserver *_o = (j)->manager->observer; \
-                if (_o && _o->member)                               \
-                        (void) _o->member(__VA_ARGS__);             \
-        } while (0)
+#define OBSERVE(j, member, ...) MANAGER_OBSERVE((j)->manager, member, __VA_ARGS__)
 
 static void engine_next(Job *j);
 static void engine_rollback(Job *j, const char *result);

@@ -137,8 +137,14 @@ void manager_snapshot(Manager *m, PropertySnapshot *s) {
 }
 
 void manager_changed(Manager *m) {
-        if (m->observer && m->observer->properties_changed)
-                m->observer->properties_changed(m);
+        MANAGER_OBSERVE(m, properties_changed, m);
+}
+
+int manager_add_observer(Manager *m, const ManagerObserver *o) {
+        if (m->n_observers >= MANAGER_OBSERVERS_MAX)
+                return -ENOSPC;
+        m->observers[m->n_observers++] = o;
+        return 0;
 }
 
 int manager_check_start(Manager *m, const char *replacement, bool force, ProductInfo **ret_from, ProductInfo **ret_to,

@@ -23,10 +23,11 @@ typedef struct PropertySnapshot {
         unsigned deferrals_left;
 } PropertySnapshot;
 
-/* How the manager and the engine tell the D-Bus surface (bus-manager.c,
- * bus-job.c) what changed: the one edge from the core to the bus, which
- * registers itself here. Every member may be NULL, and so may the observer
- * (the engine's unit tests run without a bus). */
+/* How the manager and the engine tell the outside what changed: the D-Bus
+ * surface (bus-manager.c, bus-job.c) and the fleet reports register
+ * themselves here; the core never calls them directly. Every member may be
+ * NULL, and there may be no observer at all (the engine's unit tests run
+ * without a bus). Observers are called in the order they were added. */
 typedef struct ManagerObserver {
         void (*properties_changed)(Manager *m); /* some Manager property may have changed */
         int (*job_added)(Job *j);               /* a job object appears */
@@ -34,13 +35,17 @@ typedef struct ManagerObserver {
         void (*job_changed)(Job *j);            /* its State, Step or Progress may have changed */
         void (*step_started)(Job *j, StepId s);
         void (*step_finished)(Job *j, StepId s, const char *result);
-        void (*job_finished)(Job *j); /* the result is final (JobRemoved) */
+        void (*job_finished)(Job *j);         /* the result is final (JobRemoved) */
+        void (*manifest_changed)(Manager *m); /* a fleet manifest was accepted (manager_manifest()) */
 } ManagerObserver;
+
+#define MANAGER_OBSERVERS_MAX 4
 
 struct Manager {
         sd_event *event;
         sd_bus *bus;
-        const ManagerObserver *observer;
+        const ManagerObserver *observers[MANAGER_OBSERVERS_MAX];
+        unsigned n_observers;
         AvmConfig *config;
         ProductList products;
         bool detected;       /* the first detection finished */
@@ -82,7 +87,19 @@ ProductInfo *manager_discouraged(Manager *m);
 ProductInfo *manager_replacement(Manager *m, const char *preferred);
 bool manager_overlap_allowed(Manager *m, ProductInfo *from, ProductInfo *to);
 
-/* Tells the observer that Manager properties may have changed. */
+/* Adds an observer (0, or -ENOSPC beyond MANAGER_OBSERVERS_MAX). */
+int manager_add_observer(Manager *m, const ManagerObserver *o);
+
+/* Calls member(args) of every observer that has it. */
+#define MANAGER_OBSERVE(m, member, ...)                                        \
+        do {                                                                   \
+                Manager *_m = (m);                                             \
+                for (unsigned _i = 0; _i < _m->n_observers; _i++)              \
+                        if (_m->observers[_i]->member)                         \
+                                (void) _m->observers[_i]->member(__VA_ARGS__); \
+        } while (0)
+
+/* Tells the observers that Manager properties may have changed. */
 void manager_changed(Manager *m);
 /* Whether a migration may start now, and between which products: 0, or
  * -errno with the D-Bus error name and why. -ENOENT: no discouraged product

@@ -80,7 +80,7 @@ static Manager *new_manager(void) {
 
         if (manager_new(&m) < 0 || manager_startup(m) < 0)
                 abort();
-        m->observer = &recorder;
+        (void) manager_add_observer(m, &recorder);
         w = fake_worker_find("detect");
         CHECK(w != NULL);
         CHECK(streq(manager_state(m), "detecting"));
@@ -252,7 +252,7 @@ static void test_resume(void) {
         fake_worker_auto("restore", 0, "{}");
         if (manager_new(&m) < 0 || manager_startup(m) < 0)
                 abort();
-        m->observer = &recorder;
+        (void) manager_add_observer(m, &recorder);
         CHECK(fake_worker_started("restore") == 1);
         j = m->job;
         CHECK(j && j->step == STEP_HANDOVER);
