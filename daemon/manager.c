@@ -140,6 +140,10 @@ void manager_changed(Manager *m) {
         MANAGER_OBSERVE(m, properties_changed, m);
 }
 
+const FleetManifest *manager_manifest(Manager *m) {
+        return m->manifest;
+}
+
 int manager_add_observer(Manager *m, const ManagerObserver *o) {
         if (m->n_observers >= MANAGER_OBSERVERS_MAX)
                 return -ENOSPC;

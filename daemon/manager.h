@@ -8,6 +8,9 @@
 #include "job.h"
 #include "products.h"
 
+/* fleet/manifest.h */
+typedef struct FleetManifest FleetManifest;
+
 typedef struct PropertySnapshot {
         char state[24];
         char step[32];
@@ -58,6 +61,7 @@ struct Manager {
         bool protected_;
         uint64_t gap_usec;
         uint64_t scheduled_at;
+        FleetManifest *manifest; /* the last accepted fleet manifest, or NULL (no ManifestURL=, none yet) */
         uint64_t deferred_until;
         unsigned deferrals_used;
 
@@ -86,6 +90,9 @@ int manager_startup(Manager *m);
 ProductInfo *manager_discouraged(Manager *m);
 ProductInfo *manager_replacement(Manager *m, const char *preferred);
 bool manager_overlap_allowed(Manager *m, ProductInfo *from, ProductInfo *to);
+
+/* The last accepted fleet manifest, or NULL. */
+const FleetManifest *manager_manifest(Manager *m);
 
 /* Adds an observer (0, or -ENOSPC beyond MANAGER_OBSERVERS_MAX). */
 int manager_add_observer(Manager *m, const ManagerObserver *o);
