@@ -198,16 +198,11 @@ static void on_worker_message(Worker *w, const char *key, const char *value, voi
         } else if (streq(key, "STATUS"))
                 set_status(j, value);
         else if (streq(key, "EVENT")) {
-                json_object *o = json_tokener_parse(value), *ev, *detail;
+                json_object *o;
                 const char *name;
 
-                if (!o || !json_object_object_get_ex(o, "event", &ev)) {
-                        json_object_put(o);
+                if (worker_event_parse(value, &o, &name) < 0)
                         return;
-                }
-                name = json_object_get_string(ev);
-                detail = NULL;
-                (void) json_object_object_get_ex(o, "detail", &detail);
                 if (streq(name, "gap-start") || streq(name, "gap-end")) {
                         on_gap_event(j, name, o);
                         json_object_put(o);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* The worker side of the daemon ⇄ avmigrate-worker protocol: sd_notify-style
@@ -14,6 +16,28 @@
 #define WORKER_MSG_MAX (64u * 1024u)
 /* fd value meaning "print KEY=VALUE lines on stdout" */
 #define WORKER_FD_STDOUT (-100)
+
+/* What the daemon keeps of a worker's result messages (ERRNO=, ERRMSG=,
+ * TIME=, DATA=). */
+typedef struct WorkerResult {
+        int error; /* -errno of ERRNO= */
+        bool have_errno;
+        uint64_t op_usec;
+        char message[512]; /* ERRMSG=, valid UTF-8, cut between characters */
+        json_object *data; /* the last DATA= object, owned */
+} WorkerResult;
+
+/* The daemon's reading of one datagram from a worker (raw: n bytes, not
+ * NUL-terminated; text after a NUL byte is ignored). Everything a worker
+ * sends may carry vendor text, so it is made valid UTF-8 first. Result
+ * messages are taken into r. Returns 1 for any other KEY=VALUE, with
+ * *ret_key and *ret_value pointing into *ret_buf (the caller frees it); 0
+ * for a result message or a datagram without '=' (ignored); -ENOMEM. */
+int worker_message_read(WorkerResult *r, const char *raw, size_t n, char **ret_buf, const char **ret_key, const char **ret_value);
+
+/* An EVENT= value: a JSON object whose "event" is a string. 0 with *ret
+ * (owned by the caller) and *ret_name (borrowed from it), or -EBADMSG. */
+int worker_event_parse(const char *value, json_object **ret, const char **ret_name);
 
 void worker_send(int fd, const char *key, const char *value);
 void worker_send_json(int fd, const char *key, json_object *o);

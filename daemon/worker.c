@@ -37,12 +37,8 @@ struct Worker {
         WorkerMessage on_message;
         WorkerDone on_done;
         void *userdata;
-        int error;
-        bool have_errno;
+        WorkerResult result;
         bool timed_out;
-        char message[512];
-        json_object *data;
-        uint64_t op_usec;
         bool done;
 };
 
@@ -53,7 +49,7 @@ const char *worker_name(Worker *w) {
 }
 
 uint64_t worker_op_usec(Worker *w) {
-        return w->op_usec;
+        return w->result.op_usec;
 }
 
 pid_t worker_pid(Worker *w) {
@@ -199,8 +195,8 @@ static void finish(Worker *w) {
         w->kill_timer = sd_event_source_disable_unref(w->kill_timer);
         w->orphan_timer = sd_event_source_disable_unref(w->orphan_timer);
 
-        error = w->error;
-        msg = w->message;
+        error = w->result.error;
+        msg = w->result.message;
         if (w->timed_out) {
                 error = -ETIME;
                 if (!msg[0])
@@ -208,8 +204,8 @@ static void finish(Worker *w) {
         }
         {
                 /* on_done usually frees the worker: keep what it is handed alive. */
-                json_object *data = json_object_get(w->data);
-                char text[sizeof(w->message)];
+                json_object *data = json_object_get(w->result.data);
+                char text[sizeof(w->result.message)];
 
                 snprintf(text, sizeof(text), "%s", msg);
                 w->on_done(w, error, text[0] ? text : NULL, data, w->userdata);
@@ -217,41 +213,12 @@ static void finish(Worker *w) {
         }
 }
 
-static void handle_message(Worker *w, char *raw, size_t n) {
+static void handle_message(Worker *w, const char *raw, size_t n) {
         _cleanup_free_ char *buf = NULL;
-        char *eq;
+        const char *key, *value;
 
-        /* Everything a worker sends may carry vendor text: valid UTF-8 from
-         * here on (invalid sequences become U+FFFD), or D-Bus would refuse
-         * the properties and signals it ends up in. */
-        raw[n] = 0;
-        buf = utf8_sanitize_dup(raw);
-        if (!buf)
-                return;
-        eq = strchr(buf, '=');
-        if (!eq)
-                return;
-        *eq = 0;
-        if (streq(buf, "ERRNO")) {
-                uint64_t e;
-                if (parse_uint64(eq + 1, &e) >= 0 && e < 4096) {
-                        w->error = -(int) e;
-                        w->have_errno = true;
-                }
-        } else if (streq(buf, "TIME")) {
-                uint64_t u;
-                if (parse_uint64(eq + 1, &u) >= 0)
-                        w->op_usec = u;
-        } else if (streq(buf, "ERRMSG"))
-                snprintf(w->message, sizeof(w->message), "%s", eq + 1);
-        else if (streq(buf, "DATA")) {
-                json_object *o = json_tokener_parse(eq + 1);
-                if (o) {
-                        json_object_put(w->data);
-                        w->data = o;
-                }
-        } else if (w->on_message)
-                w->on_message(w, buf, eq + 1, w->userdata);
+        if (worker_message_read(&w->result, raw, n, &buf, &key, &value) > 0 && w->on_message)
+                w->on_message(w, key, value, w->userdata);
 }
 
 static void drain(Worker *w) {
@@ -304,14 +271,15 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
         worker_pid_path(w->name, path, sizeof(path));
         (void) unlink(path);
         if (si->si_code != CLD_EXITED) {
-                w->error = -ECHILD;
+                w->result.error = -ECHILD;
                 if (!w->timed_out)
-                        snprintf(w->message, sizeof(w->message), "worker '%s' was killed by signal %d", w->name, si->si_status);
-        } else if (!w->have_errno) {
-                w->error = si->si_status == 0 ? -EPROTO : -ECHILD;
-                if (!w->message[0])
-                        snprintf(w->message, sizeof(w->message), "worker '%s' exited with status %d without a result", w->name,
+                        snprintf(w->result.message, sizeof(w->result.message), "worker '%s' was killed by signal %d", w->name,
                                  si->si_status);
+        } else if (!w->result.have_errno) {
+                w->result.error = si->si_status == 0 ? -EPROTO : -ECHILD;
+                if (!w->result.message[0])
+                        snprintf(w->result.message, sizeof(w->result.message),
+                                 "worker '%s' exited with status %d without a result", w->name, si->si_status);
         }
         /* A worker that died while running a program (apt, dpkg, a vendor
          * uninstaller) leaves it running in its own process group: let it
@@ -501,7 +469,7 @@ Worker *worker_free(Worker *w) {
         sd_event_source_disable_unref(w->orphan_timer);
         if (w->fd >= 0)
                 close(w->fd);
-        json_object_put(w->data);
+        json_object_put(w->result.data);
         sd_event_unref(w->event);
         free(w);
         return NULL;
