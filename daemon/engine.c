@@ -422,7 +422,17 @@ static void engine_next(Job *j) {
                         j->inhibit_fd = inhibit_take(m->bus, "Handing antivirus protection over");
         }
         job_timeline(j, "step-started", step_to_string(s), NULL);
-        job_persist(j); /* before the step touches anything */
+        /* Before the step touches anything. The worker reads the step to run
+         * from job.json: a stale file (disk full, read-only state) would make
+         * it run the previous step again, so no step runs unsaved. */
+        r = state_save_job(j);
+        if (r < 0) {
+                char why[256];
+
+                snprintf(why, sizeof(why), "cannot save the job state before the step (%s)", strerror(-r));
+                step_failed(j, s, r, why);
+                return;
+        }
         snprintf(text, sizeof(text), "Step %d/%d: %s", s + 1, _STEP_MAX, step_description(s));
         set_status(j, text);
         OBSERVE(j, step_started, j, s);
