@@ -19,10 +19,10 @@ static int on_exit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_exit(m->event, 0);
 }
 
-static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        Manager *m = userdata;
+static bool bus_lost;
 
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping…");
+/* Lets the step in progress end cleanly, then leaves the event loop. */
+static int stop(Manager *m) {
         if (m->exiting)
                 return sd_event_exit(m->event, 0);
         m->exiting = true;
@@ -34,6 +34,22 @@ static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *
         return sd_event_exit(m->event, 0);
 }
 
+static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping…");
+        return stop(userdata);
+}
+
+/* dbus-daemon went away (restarted, crashed): sd-bus does not reconnect, and
+ * the daemon would run on unreachable for good (the system tier's
+ * faults:dbus-restart). It stops as on SIGTERM and exits with a failure:
+ * systemd restarts it (Restart=on-failure) on the new bus, and it resumes
+ * the job from job.json as after a crash. */
+static int on_bus_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        log_error("Lost the connection to the system bus; exiting after the current step so that systemd starts avmigrated again on the new bus.");
+        bus_lost = true;
+        return stop(userdata);
+}
+
 static int connect_bus(Manager *m) {
         int r;
 
@@ -43,6 +59,10 @@ static int connect_bus(Manager *m) {
         r = bus_manager_setup(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the D-Bus objects: %m");
+        r = sd_bus_match_signal(m->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the bus connection: %m");
         r = sd_bus_attach_event(m->bus, m->event, 0);
         if (r < 0)
                 return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
@@ -100,7 +120,7 @@ finish:
         /* Checks still pending hold references to the bus. */
         polkit_cancel_all();
         manager_free(m);
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return r < 0 || bus_lost ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 int main(int argc, char *argv[]) {
