@@ -417,6 +417,7 @@ static int history_refresh(void) {
 static int write_record(int fd, bool newline_first, const char *json, size_t length) {
         _cleanup_free_ char *buf = malloc(length + 2);
         size_t n = 0;
+        ssize_t k;
 
         if (!buf)
                 return -ENOMEM;
@@ -427,8 +428,11 @@ static int write_record(int fd, bool newline_first, const char *json, size_t len
         n += length;
         buf[n++] = '\n';
         /* One write() so a crash never leaves half a record in the middle. */
-        if (write(fd, buf, n) != (ssize_t) n)
-                return errno > 0 ? -errno : -EIO;
+        k = write(fd, buf, n);
+        if (k < 0)
+                return -errno;
+        if ((size_t) k != n) /* a short write to a regular file: the disk is full (errno is not set) */
+                return -ENOSPC;
         if (fsync(fd) < 0)
                 return -errno;
         return 0;
