@@ -9,11 +9,14 @@
  * to a poll interval.
  *
  * Usage: bench-start NAME TIMEOUT_SEC COMMAND [ARG...]
+ * $BENCH_START_LOG: append COMMAND's stdout and stderr to this file
+ * (default: inherited).
  * Output: "USEC\n". Exit 0; 1 if COMMAND exited or the name did not appear
  * within TIMEOUT_SEC; 2 usage.
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -106,6 +109,16 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
         if (pid == 0) {
+                const char *log = getenv("BENCH_START_LOG");
+
+                if (log) {
+                        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+                        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0) {
+                                fprintf(stderr, "bench-start: cannot open %s: %m\n", log);
+                                _exit(127);
+                        }
+                }
                 execvp(argv[3], argv + 3);
                 fprintf(stderr, "bench-start: cannot execute %s: %m\n", argv[3]);
                 _exit(127);
