@@ -9,7 +9,7 @@
  * JobRemoved) and, every PERIOD ms with jitter, calls GetAll on the Manager
  * or GetPlan (alternately, one call outstanding per client), timing each
  * reply. One more connection is the stuck client: it subscribes to the same
- * signals, sends STUCK_CALLS GetAll/GetPlan calls (default 400) and then
+ * signals, sends STUCK_CALLS GetAll/GetPlan calls (default 100) and then
  * never reads its socket, so the bus daemon's queue towards it fills up.
  *
  * Prints "READY" once every client is subscribed (the test starts the
@@ -408,7 +408,7 @@ static void usage(FILE *f) {
 int main(int argc, char *argv[]) {
         _cleanup_(sd_bus_close_unrefp) sd_bus *stuck = NULL;
         _cleanup_(load_done) Load l = { .n_clients = 200, .period_ms = 100 };
-        unsigned timeout_sec = 120, stuck_burst = 400;
+        unsigned timeout_sec = 120, stuck_burst = 100;
         int c, r, fd, unread = 0;
 
         while ((c = getopt(argc, argv, "hn:p:s:t:")) >= 0) {
