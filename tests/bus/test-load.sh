@@ -29,13 +29,18 @@ done
 rss_before=$(rss_kib)
 
 # Baseline: the same migration with no clients, in a fresh environment of
-# its own, timed the same way (Start until State leaves running).
-# shellcheck disable=SC2016 # expanded by the inner shell
-base_ms=$(avm-testenv --build "$AVM_BUILD_DIR" bash -c '
-        t0=$(($(date +%s%N) / 1000000))
-        "$AVMIGRATECTL" start --wait >/dev/null || exit 1
-        echo $(($(date +%s%N) / 1000000 - t0))')
-check "baseline migration without clients completed" [ -n "$base_ms" ]
+# its own, timed the same way (Start until it ends); once before and once
+# after the loaded run, the slower counts, so that other work on the
+# machine during the loaded run is less likely to pass for a stall.
+baseline_ms() {
+        # shellcheck disable=SC2016 # expanded by the inner shell
+        avm-testenv --build "$AVM_BUILD_DIR" bash -c '
+                t0=$(($(date +%s%N) / 1000000))
+                "$AVMIGRATECTL" start --wait >/dev/null || exit 1
+                echo $(($(date +%s%N) / 1000000 - t0))'
+}
+base1_ms=$(baseline_ms)
+check "baseline migration without clients completed" [ -n "$base1_ms" ]
 
 busctl monitor --json=short "$DEST" >"$dir/monitor.json" 2>/dev/null &
 mon=$!
@@ -84,13 +89,17 @@ check "the clients' step signals are the ones the daemon emitted" [ -n "$emitted
 check "one StepFinished per step of the report" \
         [ "$(grep -c '^signal StepFinished' <<<"$emitted")" = "$(report_field 'sum(1 for s in r["steps"] if s["result"] != "pending")')" ]
 
+base2_ms=$(baseline_ms)
+check "second baseline migration completed" [ -n "$base2_ms" ]
+base_ms=$((${base1_ms:-0} > ${base2_ms:-0} ? ${base1_ms:-0} : ${base2_ms:-0}))
+
 unread=$(awk '/^stuck-unread-bytes/ { print $2 }' "$dir/load.out")
 check "the stuck client really left data unread ($unread bytes)" [ "${unread:-0}" -ge 16384 ]
 max_us=$(awk '/^latency-max-usec/ { print $2 }' "$dir/load.out")
 max_ms=$((${max_us:-999999999} / 1000))
 # Bounded: no call waited for the stuck client (a stall would hold every
 # reply until the bus gave up on it, 25 s), relative to the whole migration.
-echo "migration: ${base_ms} ms without clients, ${load_ms} ms with $clients + 1 stuck; slowest call ${max_ms} ms"
+echo "migration: ${base1_ms} and ${base2_ms} ms without clients, ${load_ms} ms with $clients + 1 stuck; slowest call ${max_ms} ms"
 check "slowest call (${max_ms} ms) shorter than the unloaded migration + 3 s" [ "$max_ms" -le $((base_ms + 3000)) ]
 check "migration under load (${load_ms} ms) within 3x the unloaded one (${base_ms} ms) + 3 s" \
         [ "$load_ms" -le $((3 * base_ms + 3000)) ]
