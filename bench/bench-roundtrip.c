@@ -5,11 +5,14 @@
  *
  * Measures Properties.GetAll("org.avmigrate.Migrate1.Manager") against
  * Peer.Ping, both sent to org.avmigrate.Migrate1 on the system bus
- * ($DBUS_SYSTEM_BUS_ADDRESS), interleaved in batches in one process so that
- * both see the same machine load. Prints median, mean and p99 of each in µs
- * and the ratio GetAll/Ping. A benchmark, not a pass/fail test.
+ * ($DBUS_SYSTEM_BUS_ADDRESS), and the bus's own GetId (the bus daemon
+ * alone, no service involved), interleaved in batches in one process so
+ * that all see the same machine load. Prints median, mean and p99 of each
+ * in µs and the ratios GetAll/Ping and Ping/GetId. -d, -o and -i point it at
+ * another service (bench/run measures the peers with it). A benchmark, not a
+ * pass/fail test.
  *
- * Usage: bench-roundtrip [-n CALLS] [-b BATCH] [-w WARMUP]
+ * Usage: bench-roundtrip [-n CALLS] [-b BATCH] [-w WARMUP] [-d NAME -o PATH -i INTERFACE]
  */
 
 #include <errno.h>
@@ -24,9 +27,9 @@
 
 #include <systemd/sd-bus.h>
 
-#define BUS_NAME "org.avmigrate.Migrate1"
-#define OBJECT_PATH "/org/avmigrate/Migrate1"
-#define MANAGER_INTERFACE "org.avmigrate.Migrate1.Manager"
+static const char *arg_dest = "org.avmigrate.Migrate1";
+static const char *arg_path = "/org/avmigrate/Migrate1";
+static const char *arg_interface = "org.avmigrate.Migrate1.Manager";
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -37,7 +40,11 @@ static inline void freep(void *p) {
 typedef enum Kind {
         KIND_GETALL,
         KIND_PING,
+        KIND_GETID,
+        _KIND_MAX,
 } Kind;
+
+static const char *const kind_name[_KIND_MAX] = { "GetAll", "Ping", "GetId" };
 
 static uint64_t now_nsec(void) {
         struct timespec ts;
@@ -54,13 +61,16 @@ static int one_call(sd_bus *bus, Kind kind, uint64_t *ret_nsec) {
 
         t0 = now_nsec();
         if (kind == KIND_GETALL)
-                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply,
-                                       "s", MANAGER_INTERFACE);
+                r = sd_bus_call_method(bus, arg_dest, arg_path, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply, "s",
+                                       arg_interface);
+        else if (kind == KIND_PING)
+                r = sd_bus_call_method(bus, arg_dest, arg_path, "org.freedesktop.DBus.Peer", "Ping", &error, &reply, NULL);
         else
-                r = sd_bus_call_method(bus, BUS_NAME, OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping", &error, &reply, NULL);
+                r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetId",
+                                       &error, &reply, NULL);
         t1 = now_nsec();
         if (r < 0) {
-                fprintf(stderr, "%s failed: %s\n", kind == KIND_GETALL ? "GetAll" : "Ping", error.message ?: strerror(-r));
+                fprintf(stderr, "%s failed: %s\n", kind_name[kind], error.message ?: strerror(-r));
                 return r;
         }
         *ret_nsec = t1 - t0;
@@ -107,21 +117,24 @@ static int parse_size(const char *s, size_t *ret) {
 
 static void usage(FILE *f) {
         fprintf(f,
-                "Usage: bench-roundtrip [-n CALLS] [-b BATCH] [-w WARMUP]\n"
-                "  -n CALLS   calls of each kind (default 2000)\n"
-                "  -b BATCH   calls of one kind before switching (default 50)\n"
-                "  -w WARMUP  untimed calls of each kind first (default 100)\n");
+                "Usage: bench-roundtrip [-n CALLS] [-b BATCH] [-w WARMUP] [-d NAME] [-o PATH] [-i INTERFACE]\n"
+                "  -n CALLS      calls of each kind (default 2000)\n"
+                "  -b BATCH      calls of one kind before switching (default 50)\n"
+                "  -w WARMUP     untimed calls of each kind first (default 100)\n"
+                "  -d NAME       service (default org.avmigrate.Migrate1)\n"
+                "  -o PATH       its object (default /org/avmigrate/Migrate1)\n"
+                "  -i INTERFACE  whose properties GetAll reads (default org.avmigrate.Migrate1.Manager)\n");
 }
 
 int main(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(freep) uint64_t *getall = NULL, *ping = NULL;
-        size_t n = 2000, batch = 50, warmup = 100, n_getall = 0, n_ping = 0;
-        Stats sg, sp;
+        _cleanup_(freep) uint64_t *samples = NULL;
+        size_t n = 2000, batch = 50, warmup = 100, done[_KIND_MAX] = {};
+        Stats st[_KIND_MAX];
         uint64_t t0, t1;
         int c, r;
 
-        while ((c = getopt(argc, argv, "hn:b:w:")) >= 0) {
+        while ((c = getopt(argc, argv, "hn:b:w:d:o:i:")) >= 0) {
                 switch (c) {
                 case 'n':
                         if (parse_size(optarg, &n) < 0) {
@@ -141,6 +154,27 @@ int main(int argc, char *argv[]) {
                                 return 1;
                         }
                         break;
+                case 'd':
+                        if (!sd_bus_service_name_is_valid(optarg)) {
+                                fprintf(stderr, "Invalid bus name: %s\n", optarg);
+                                return 1;
+                        }
+                        arg_dest = optarg;
+                        break;
+                case 'o':
+                        if (!sd_bus_object_path_is_valid(optarg)) {
+                                fprintf(stderr, "Invalid object path: %s\n", optarg);
+                                return 1;
+                        }
+                        arg_path = optarg;
+                        break;
+                case 'i':
+                        if (!sd_bus_interface_name_is_valid(optarg)) {
+                                fprintf(stderr, "Invalid interface name: %s\n", optarg);
+                                return 1;
+                        }
+                        arg_interface = optarg;
+                        break;
                 case 'h':
                         usage(stdout);
                         return 0;
@@ -154,9 +188,8 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
 
-        getall = calloc(n, sizeof(uint64_t));
-        ping = calloc(n, sizeof(uint64_t));
-        if (!getall || !ping) {
+        samples = calloc(n * _KIND_MAX, sizeof(uint64_t));
+        if (!samples) {
                 fprintf(stderr, "Out of memory\n");
                 return 1;
         }
@@ -167,41 +200,45 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
 
-        for (size_t i = 0; i < warmup; i++) {
-                uint64_t d;
+        for (size_t i = 0; i < warmup; i++)
+                for (Kind k = 0; k < _KIND_MAX; k++) {
+                        uint64_t d;
 
-                if (one_call(bus, KIND_GETALL, &d) < 0 || one_call(bus, KIND_PING, &d) < 0)
-                        return 1;
-        }
+                        if (one_call(bus, k, &d) < 0)
+                                return 1;
+                }
 
         t0 = now_nsec();
         /* Alternate batches, starting with a different kind every round so
-         * that neither always runs right after the other. */
-        for (size_t round = 0; n_getall < n || n_ping < n; round++) {
-                for (int k = 0; k < 2; k++) {
-                        Kind kind = (Kind) ((round + (size_t) k) % 2);
-                        uint64_t *v = kind == KIND_GETALL ? getall : ping;
-                        size_t *done = kind == KIND_GETALL ? &n_getall : &n_ping;
+         * that none always runs right after another. */
+        for (size_t round = 0; done[KIND_GETALL] < n || done[KIND_PING] < n || done[KIND_GETID] < n; round++) {
+                for (size_t k = 0; k < _KIND_MAX; k++) {
+                        Kind kind = (Kind) ((round + k) % _KIND_MAX);
 
-                        for (size_t i = 0; i < batch && *done < n; i++) {
-                                r = one_call(bus, kind, &v[*done]);
+                        for (size_t i = 0; i < batch && done[kind] < n; i++) {
+                                r = one_call(bus, kind, &samples[kind * n + done[kind]]);
                                 if (r < 0)
                                         return 1;
-                                (*done)++;
+                                done[kind]++;
                         }
                 }
         }
         t1 = now_nsec();
 
-        sg = stats(getall, n);
-        sp = stats(ping, n);
+        for (Kind k = 0; k < _KIND_MAX; k++)
+                st[k] = stats(samples + k * n, n);
 
-        printf("bench-roundtrip: %zu calls of each kind, batches of %zu, %zu warm-up, %.2f s\n", n, batch, warmup,
+        printf("bench-roundtrip: %s, %zu calls of each kind, batches of %zu, %zu warm-up, %.2f s\n", arg_dest, n, batch, warmup,
                (double) (t1 - t0) / 1e9);
         printf("%-8s %12s %12s %12s %12s\n", "call", "median/us", "mean/us", "p99/us", "min/us");
-        printf("%-8s %12.1f %12.1f %12.1f %12.1f\n", "GetAll", sg.median_us, sg.mean_us, sg.p99_us, sg.min_us);
-        printf("%-8s %12.1f %12.1f %12.1f %12.1f\n", "Ping", sp.median_us, sp.mean_us, sp.p99_us, sp.min_us);
-        printf("RATIO GetAll/Ping: median %.2f, mean %.2f\n", sp.median_us > 0 ? sg.median_us / sp.median_us : 0.0,
-               sp.mean_us > 0 ? sg.mean_us / sp.mean_us : 0.0);
+        for (Kind k = 0; k < _KIND_MAX; k++)
+                printf("%-8s %12.1f %12.1f %12.1f %12.1f\n", kind_name[k], st[k].median_us, st[k].mean_us, st[k].p99_us,
+                       st[k].min_us);
+        printf("RATIO GetAll/Ping: median %.2f, mean %.2f\n",
+               st[KIND_PING].median_us > 0 ? st[KIND_GETALL].median_us / st[KIND_PING].median_us : 0.0,
+               st[KIND_PING].mean_us > 0 ? st[KIND_GETALL].mean_us / st[KIND_PING].mean_us : 0.0);
+        printf("RATIO Ping/GetId: median %.2f, mean %.2f\n",
+               st[KIND_GETID].median_us > 0 ? st[KIND_PING].median_us / st[KIND_GETID].median_us : 0.0,
+               st[KIND_GETID].mean_us > 0 ? st[KIND_PING].mean_us / st[KIND_GETID].mean_us : 0.0);
         return 0;
 }
