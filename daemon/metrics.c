@@ -213,6 +213,10 @@ int metrics_setup(Manager *m) {
         int r;
 
         metrics.manager = m;
+        /* A file from an earlier run may be there: switched off now, it must
+         * go, or node_exporter would serve that old state for ever. */
+        r = snprintf(metrics.path, sizeof(metrics.path), "%s/" METRICS_FILE, m->config->prometheus_textfile_directory);
+        metrics.written = r > 0 && (size_t) r < sizeof(metrics.path);
         r = manager_add_observer(m, &metrics_observer);
         if (r >= 0)
                 schedule(m); /* the state at start-up, before anything changes */
