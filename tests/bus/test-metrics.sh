@@ -15,7 +15,7 @@ text="$AVM_TESTENV_DIR/textfile"
 mkdir -p "$text"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$exporter" --web.listen-address="127.0.0.1:$port" --collector.disable-defaults --collector.textfile \
-        --collector.textfile.directory="$text" >"$AVM_TESTENV_DIR/exporter.log" 2>&1 &
+        --collector.textfile.directory="$text" >"$AVM_TESTENV_DIR/exporter.log" 2>&1 </dev/null &
 exporter_pid=$!
 echo "$exporter_pid" >"$AVM_TESTENV_DIR/exporter.pid" # avm-testenv's cleanup kills it
 
