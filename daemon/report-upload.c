@@ -8,6 +8,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "paths.h"
+#include "phasing.h"
 #include "report-spool.h"
 #include "report-upload.h"
 #include "report.h"
@@ -220,6 +221,25 @@ static void kick(Manager *m) {
         }
 }
 
+/* What a fleet summary needs beyond the job report (avmigrate-fleet summary
+ * --reports reads the upload directory): whose report it is, whether the
+ * machine is protected now, and with a manifest its serial and wave. */
+static int add_fleet_fields(json_object *report, Manager *m, const char *machine_id) {
+        const FleetManifest *f = manager_manifest(m);
+        int r = 0;
+
+        r |= json_object_object_add(report, "machine_id", json_object_new_string(machine_id));
+        r |= json_object_object_add(report, "protected", json_object_new_boolean(m->protected_));
+        if (f) {
+                int wave = fleet_phase_wave(f->salt, machine_id);
+
+                r |= json_object_object_add(report, "manifest_serial", json_object_new_int64((int64_t) f->serial));
+                if (wave > 0)
+                        r |= json_object_object_add(report, "wave", json_object_new_int((wave + 99) / 100));
+        }
+        return r ? -ENOMEM : 0;
+}
+
 static void on_job_finished(Job *j) {
         Manager *m = j->manager;
         UploadSettings s;
@@ -238,7 +258,8 @@ static void on_job_finished(Job *j) {
         }
         (void) report_spool_name(sd_id128_to_string(id, mid), j->id, name, sizeof(name));
         report = report_build(j);
-        if (!report) {
+        if (!report || add_fleet_fields(report, m, mid) < 0) {
+                json_object_put(report);
                 log_oom();
                 return;
         }

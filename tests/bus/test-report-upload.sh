@@ -128,6 +128,10 @@ uploaded = json.load(open(sys.argv[2]))
 h = next(r for r in history if r["id"] == 1)
 sys.exit(not (h == uploaded or all(h[k] == uploaded[k] for k in ("id", "result", "summary", "steps", "gaps"))))
 PY
+check "... with this machine's id" [ "$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["machine_id"], r["protected"])' "$dir/www/mtls/reports/$mid-1.json")" = "$mid True" ]
+# The admin's view reads the upload directory as it is.
+summary=$("$AVMIGRATE_FLEET" summary --reports "$dir/www/mtls/reports" --json 2>&1)
+check "avmigrate-fleet summary counts this machine completed" python3 -c "import json, sys; s = json.loads(sys.argv[1]); print(s); sys.exit(not ('completed' in json.dumps(s) and s.get('machines', s.get('total')) == 1))" "$summary"
 check "not a report: left alone" [ "$(cat "$spool/notes.txt")" = 'not a report' ]
 check "delivery logged" logged "Report $mid-1.json delivered to $url/$mid-1.json (HTTP 201)"
 
