@@ -279,8 +279,8 @@ static int parse_report_key(AvmConfig *c, const char *key, const char *value, Pa
         }
         if (streq(key, "ReportSpoolMaxBytes")) {
                 if (parse_uint64(value, &u) < 0 || u < 4096 || u > (uint64_t) 1 << 32) {
-                        snprintf(ctx->message, sizeof(ctx->message), "ReportSpoolMaxBytes=: expected 4096..4294967296, got '%.64s'",
-                                 value);
+                        snprintf(ctx->message, sizeof(ctx->message),
+                                 "ReportSpoolMaxBytes=: expected 4096..4294967296, got '%.64s'", value);
                         return -EINVAL;
                 }
                 c->report_spool_max_bytes = u;

@@ -58,8 +58,8 @@ typedef struct AvmConfig {
         char *report_upload_url;             /* ReportUploadURL=, "" = none */
         char *report_upload_ca;              /* ReportUploadCA=, "" = TrustedCA=, else the system's */
         char *report_upload_client_certificate, *report_upload_client_key;
-        unsigned report_spool_max_files;  /* ReportSpoolMaxFiles= */
-        uint64_t report_spool_max_bytes;  /* ReportSpoolMaxBytes= */
+        unsigned report_spool_max_files;                                 /* ReportSpoolMaxFiles= */
+        uint64_t report_spool_max_bytes;                                 /* ReportSpoolMaxBytes= */
         uint64_t report_upload_retry_usec, report_upload_retry_max_usec; /* ReportUploadRetrySec=, ...MaxSec= */
 
         ConfigEntry *entries;

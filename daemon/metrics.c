@@ -14,7 +14,7 @@
 
 /* Every value a label can take is written, 0 or 1: a query for "failed"
  * then finds 0 instead of no series at all. */
-static const char *const states[] = { "detecting", "idle",   "pending",     "scheduled", "running",
+static const char *const states[] = { "detecting", "idle",      "pending",     "scheduled", "running",
                                       "paused",    "completed", "rolled-back", "failed" };
 static const char *const results[] = { "completed", "failed", "rolled-back", "cancelled", "not-started" };
 

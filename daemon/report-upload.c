@@ -101,8 +101,8 @@ static void failed(Manager *m, const char *url, const char *why) {
         uint64_t delay;
 
         upload.failures++;
-        delay = report_upload_backoff(upload.failures, m->config->report_upload_retry_usec, m->config->report_upload_retry_max_usec,
-                                      random_u64());
+        delay = report_upload_backoff(upload.failures, m->config->report_upload_retry_usec,
+                                      m->config->report_upload_retry_max_usec, random_u64());
         log_error("Cannot deliver the report %s to %s: %s; it stays spooled, next attempt in %" PRIu64 ".%01" PRIu64
                   " s (failure %u).",
                   upload.name, url, why, delay / USEC_PER_SEC, delay % USEC_PER_SEC / (USEC_PER_SEC / 10), upload.failures);
