@@ -19,8 +19,10 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 exporter_pid=$!
 echo "$exporter_pid" >"$AVM_TESTENV_DIR/exporter.pid" # avm-testenv's cleanup kills it
 
+# shellcheck disable=SC2317 # called through check
 scrape() { curl -sf "http://127.0.0.1:$port/metrics"; }
 # wait_metric LINE: until a scrape has exactly this line (10 s).
+# shellcheck disable=SC2317 # called through check
 wait_metric() {
         for _ in $(seq 1 100); do
                 scrape 2>/dev/null | grep -qxF "$1" && return 0
@@ -30,6 +32,7 @@ wait_metric() {
         scrape | grep avmigrate >&2
         return 1
 }
+# shellcheck disable=SC2317 # called through check
 has_metric() { scrape | grep -qxF "$1"; }
 
 check "off by default: no file" [ ! -e "$text/avmigrate.prom" ]

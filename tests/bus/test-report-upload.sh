@@ -61,6 +61,7 @@ nginx_stop() {
         nginx_pid=''
 }
 trap nginx_stop EXIT
+# shellcheck disable=SC2317 # called through check
 nginx_start() {
         nginx -p "$dir/nginx" -e "$dir/nginx/error.log" -c "$dir/nginx/nginx.conf" -g 'daemon off;' \
                 >"$dir/nginx/output.log" 2>&1 </dev/null &
@@ -72,13 +73,18 @@ nginx_start() {
         return 1
 }
 # puts NAME: how many PUTs of NAME nginx answered with 201/204.
+# shellcheck disable=SC2317 # called through check
 puts() { grep -cE "\"PUT /mtls/reports/$1 HTTP/[0-9.]+\" 20[14] " "$dir/nginx/access.log" 2>/dev/null || true; }
+# shellcheck disable=SC2317 # called through check
 spooled() { [ -f "$spool/$1" ]; }
+# shellcheck disable=SC2317 # called through check
 wait_unspooled() { # wait_unspooled NAME: until delivered (15 s)
         for _ in $(seq 150); do spooled "$1" || return 0; sleep 0.1; done
         return 1
 }
+# shellcheck disable=SC2317 # called through check
 logged() { grep -qF -- "$1" "$dir/daemon.log"; }
+# shellcheck disable=SC2317 # called through check
 wait_logged() { for _ in $(seq 100); do logged "$1" && return 0; sleep 0.1; done; return 1; }
 
 config="[Manager]
