@@ -15,6 +15,9 @@
 #include "util.h"
 
 #define RESPONSE_MAX (64u * 1024u) /* the server's answer to a PUT is not ours to keep */
+/* One report in memory at a time, whatever ReportSpoolMaxBytes= allows in
+ * total: a job report is tens of KiB, far below this. */
+#define REPORT_READ_MAX (64u * 1024u * 1024u)
 
 typedef struct UploadSettings {
         const char *url; /* NULL: uploads are off */
@@ -150,10 +153,11 @@ static int url_join(const char *base, const char *name, char **ret) {
  * bound) is dropped rather than blocking every newer one behind it. */
 static int read_spooled(Manager *m, const char *name, char **ret, size_t *ret_size) {
         char path[PATH_MAX];
+        uint64_t max = m->config->report_spool_max_bytes < REPORT_READ_MAX ? m->config->report_spool_max_bytes : REPORT_READ_MAX;
         int r;
 
         snprintf(path, sizeof(path), "%s/%s", upload.spool, name);
-        r = read_file_bounded(path, (size_t) m->config->report_spool_max_bytes, ret, ret_size);
+        r = read_file_bounded(path, (size_t) max, ret, ret_size);
         if (r == -EFBIG || r == -EISDIR) {
                 log_warning_errno(r, "Dropping the spooled report %s: it cannot be sent: %m", name);
                 (void) report_spool_remove(upload.spool, name);
