@@ -3,12 +3,16 @@
  * (metrics_format), the upload backoff, the report spool (names, order,
  * bound, left-over temporary files) and the report keys of avmigrate.conf.
  * The real readers (node_exporter, nginx) are in tests/bus. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 
 #include "configuration.h"
+#include "fake-worker.h"
+#include "manager.h"
 #include "metrics.h"
 #include "report-spool.h"
 #include "report-upload.h"
@@ -157,6 +161,91 @@ static void test_spool(void) {
         CHECK(report_spool_remove(dir, "notes.txt") == -EINVAL && exists(dir, "notes.txt"));
 }
 
+/* Runs m's loop for about usec. */
+static void run_for(Manager *m, uint64_t usec) {
+        uint64_t end = now_usec(CLOCK_MONOTONIC) + usec;
+
+        for (uint64_t t; (t = now_usec(CLOCK_MONOTONIC)) < end;)
+                (void) sd_event_run(m->event, end - t);
+}
+
+static bool prom_has(const char *path, const char *line) {
+        char *text = NULL;
+        size_t n;
+        bool found;
+
+        if (read_file_bounded(path, METRICS_TEXT_MAX, &text, &n) < 0)
+                return false;
+        found = strstr(text, line) != NULL;
+        free(text);
+        return found;
+}
+
+static ino_t inode_of(const char *path) {
+        struct stat st;
+
+        return stat(path, &st) < 0 ? 0 : st.st_ino;
+}
+
+/* The file follows the manager, but not at every property change: only when
+ * a metric changed, and at most once a second. */
+static void test_metrics_rate(void) {
+        char path[PATH_MAX + 64], conf[PATH_MAX + 64], text[PATH_MAX + 16];
+        Manager *m = NULL;
+        Worker *w;
+        FILE *f;
+        ino_t ino;
+
+        snprintf(text, sizeof(text), "%s/text", tmpdir);
+        CHECK(mkdir(text, 0755) == 0);
+        snprintf(conf, sizeof(conf), "%s/conf/avmigrate.conf", tmpdir);
+        f = fopen(conf, "we");
+        if (!f)
+                abort();
+        fprintf(f, "[Manager]\nDiscouraged=test-old\nApproved=test-new\nPrometheusTextfile=yes\nPrometheusTextfileDirectory=%s\n",
+                text);
+        fclose(f);
+        if (manager_new(&m) < 0 || manager_startup(m) < 0)
+                abort();
+        CHECK(metrics_setup(m) == 0);
+        w = fake_worker_find("detect");
+        if (w)
+                fake_worker_finish(w, 0, NULL, "{\"products\":[]}");
+        snprintf(path, sizeof(path), "%s/" METRICS_FILE, text);
+        run_for(m, 100 * USEC_PER_MSEC);
+        CHECK(prom_has(path, "avmigrate_deferrals_used 0\n"));
+        run_for(m, 1100 * USEC_PER_MSEC); /* the start-up write is more than a second ago */
+        ino = inode_of(path);
+        CHECK(ino != 0);
+
+        /* Property changes that change no metric (progress ticks): no write. */
+        for (int i = 0; i < 50; i++) {
+                manager_changed(m);
+                run_for(m, 30 * USEC_PER_MSEC);
+        }
+        CHECK(inode_of(path) == ino);
+
+        /* A change is written at once ... */
+        m->deferrals_used = 1;
+        manager_changed(m);
+        run_for(m, 100 * USEC_PER_MSEC);
+        CHECK(prom_has(path, "avmigrate_deferrals_used 1\n"));
+        /* ... the next one not before a second has passed ... */
+        m->deferrals_used = 2;
+        manager_changed(m);
+        run_for(m, 500 * USEC_PER_MSEC);
+        CHECK(prom_has(path, "avmigrate_deferrals_used 1\n"));
+        /* ... but then, without another change to wake it. */
+        run_for(m, 700 * USEC_PER_MSEC);
+        CHECK(prom_has(path, "avmigrate_deferrals_used 2\n"));
+
+        metrics_done();
+        manager_free(m);
+        (void) unlink(path);
+        (void) rmdir(text);
+        (void) unlink(conf);
+}
+
 static int parse_text(const char *text, AvmConfig **ret, char *error, size_t size) {
         char path[PATH_MAX + 64];
         AvmConfig *c = config_new();
@@ -239,17 +328,45 @@ static void cleanup(void) {
         (void) rmdir(path);
         snprintf(path, sizeof(path), "%s/t.conf", tmpdir);
         (void) unlink(path);
+        /* The manager's directories, with what it wrote into them (no subdirectories). */
+        for (const char *const *d = (const char *const[]){ "state", "conf", "data", NULL }; *d; d++) {
+                DIR *dir;
+                struct dirent *de;
+
+                snprintf(path, sizeof(path), "%s/%s", tmpdir, *d);
+                dir = opendir(path);
+                while (dir && (de = readdir(dir)))
+                        (void) unlinkat(dirfd(dir), de->d_name, 0);
+                if (dir)
+                        closedir(dir);
+                (void) rmdir(path);
+        }
         (void) rmdir(tmpdir);
 }
 
 int main(void) {
+        char dir[PATH_MAX + 16];
+
         snprintf(tmpdir, sizeof(tmpdir), "/tmp/test-reports.XXXXXX");
         if (!mkdtemp(tmpdir))
                 return 2;
+        /* For the manager of test_metrics_rate(). */
+        for (const char *const *d = (const char *const[]){ "STATE_DIRECTORY:state", "CONFIGURATION_DIRECTORY:conf",
+                                                           "AVMIGRATE_DATA_DIR:data", NULL };
+             *d; d++) {
+                const char *colon = strchr(*d, ':');
+                char var[64];
+
+                snprintf(var, sizeof(var), "%.*s", (int) (colon - *d), *d);
+                snprintf(dir, sizeof(dir), "%s/%s", tmpdir, colon + 1);
+                (void) mkdir(dir, 0700);
+                setenv(var, dir, 1);
+        }
         test_metrics_format();
         test_backoff();
         test_spool();
         test_config();
+        test_metrics_rate();
         cleanup();
         return avm_test_finish();
 }
