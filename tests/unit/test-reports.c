@@ -313,7 +313,7 @@ static void test_config(void) {
                 error[0] = 0;
                 CHECK(parse_text(text, NULL, error, sizeof(error)) < 0);
                 if (!strstr(error, bad[i].error))
-                        fprintf(stderr, "'%s': error '%s', expected '%s'\n", bad[i].text, error, bad[i].error);
+                        fprintf(stderr, "'%s': unexpected error '%s'\n", bad[i].text, error);
                 CHECK(strstr(error, bad[i].error) != NULL);
         }
 }
