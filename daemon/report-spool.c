@@ -113,7 +113,8 @@ int report_spool_list(const char *dir, SpoolEntry **ret, size_t *ret_n) {
                 n++;
         }
         closedir(d);
-        qsort(l, n, sizeof(SpoolEntry), entry_compare);
+        if (n > 0) /* l is NULL for an empty spool */
+                qsort(l, n, sizeof(SpoolEntry), entry_compare);
         *ret = l;
         l = NULL;
         *ret_n = n;

@@ -159,6 +159,8 @@ static void test_spool(void) {
         CHECK(!exists(dir, MID "-2.json") && exists(dir, MID "-3.json"));
         CHECK(report_spool_remove(dir, MID "-3.json") == 0 && !exists(dir, MID "-3.json"));
         CHECK(report_spool_remove(dir, "notes.txt") == -EINVAL && exists(dir, "notes.txt"));
+        CHECK(report_spool_list(dir, &l, &n) == 0 && n == 0); /* empty now, the stranger aside */
+        free(l);
 }
 
 /* Runs m's loop for about usec. */
