@@ -56,6 +56,13 @@ AvmConfig *config_new(void) {
         c->min_disk_space_mb = 500;
         c->package_backend = strdup("auto");
         c->protect_mounts = true;
+        c->prometheus_textfile_directory = strdup("/var/lib/prometheus/node-exporter");
+        c->report_spool_max_files = 100;
+        c->report_spool_max_bytes = 64ull * 1024 * 1024;
+        c->report_upload_retry_usec = 60 * USEC_PER_SEC;
+        c->report_upload_retry_max_usec = 6 * 3600 * USEC_PER_SEC;
+        if (!c->prometheus_textfile_directory)
+                return config_free(c);
         if (scope_list_parse(SCOPE_DEFAULT_PATHS, &c->protected_paths, NULL, 0) < 0)
                 return config_free(c);
         if (!c->discouraged || !c->package_backend)
@@ -78,6 +85,11 @@ AvmConfig *config_free(AvmConfig *c) {
         strv_free(c->approved);
         strv_free(c->pass_environment);
         free(c->maintenance_window);
+        free(c->prometheus_textfile_directory);
+        free(c->report_upload_url);
+        free(c->report_upload_ca);
+        free(c->report_upload_client_certificate);
+        free(c->report_upload_client_key);
         free(c->package_backend);
         free(c->manifest_url);
         free(c->trusted_ca);
@@ -203,9 +215,91 @@ static int parse_sec_key(const char *key, const char *value, uint64_t min, uint6
         return 0;
 }
 
+static int parse_absolute_path(const char *key, const char *value, char **ret, ParseContext *ctx) {
+        if (value[0] && (value[0] != '/' || strlen(value) > PATH_MAX - 64)) {
+                snprintf(ctx->message, sizeof(ctx->message), "%s=: expected an absolute path, got '%.64s'", key, value);
+                return -EINVAL;
+        }
+        return set_string(ret, value);
+}
+
+/* https://, printable ASCII, no query or fragment: a file name is appended to it. */
+static bool upload_url_valid(const char *v) {
+        if (strncmp(v, "https://", 8) != 0 || strlen(v) > 1900 || !v[8])
+                return false;
+        for (const char *p = v; *p; p++)
+                if (*p <= ' ' || *p >= 127 || *p == '?' || *p == '#' || *p == '\\')
+                        return false;
+        return true;
+}
+
+/* The fleet reports' keys (metrics.c, report-upload.c); -ENOENT: not one of them. */
+static int parse_report_key(AvmConfig *c, const char *key, const char *value, ParseContext *ctx) {
+        uint64_t u;
+        int r;
+
+        if (streq(key, "PrometheusTextfile")) {
+                r = parse_boolean(value);
+                if (r < 0) {
+                        snprintf(ctx->message, sizeof(ctx->message), "PrometheusTextfile=: invalid boolean '%.64s'", value);
+                        return -EINVAL;
+                }
+                c->prometheus_textfile = r;
+                return 0;
+        }
+        if (streq(key, "PrometheusTextfileDirectory")) {
+                if (!value[0]) {
+                        snprintf(ctx->message, sizeof(ctx->message), "PrometheusTextfileDirectory=: must not be empty");
+                        return -EINVAL;
+                }
+                return parse_absolute_path(key, value, &c->prometheus_textfile_directory, ctx);
+        }
+        if (streq(key, "ReportUploadURL")) {
+                /* The file name is appended: the whole URL must stay under libcurl's and the manifest's bound. */
+                if (value[0] && !upload_url_valid(value)) {
+                        snprintf(ctx->message, sizeof(ctx->message),
+                                 "ReportUploadURL=: expected an https:// URL without query or fragment, got '%.64s'", value);
+                        return -EINVAL;
+                }
+                return set_string(&c->report_upload_url, value);
+        }
+        if (streq(key, "ReportUploadCA"))
+                return parse_absolute_path(key, value, &c->report_upload_ca, ctx);
+        if (streq(key, "ReportUploadClientCertificate"))
+                return parse_absolute_path(key, value, &c->report_upload_client_certificate, ctx);
+        if (streq(key, "ReportUploadClientKey"))
+                return parse_absolute_path(key, value, &c->report_upload_client_key, ctx);
+        if (streq(key, "ReportSpoolMaxFiles")) {
+                if (parse_uint64(value, &u) < 0 || u < 1 || u > 10000) {
+                        snprintf(ctx->message, sizeof(ctx->message), "ReportSpoolMaxFiles=: expected 1..10000, got '%.64s'", value);
+                        return -EINVAL;
+                }
+                c->report_spool_max_files = (unsigned) u;
+                return 0;
+        }
+        if (streq(key, "ReportSpoolMaxBytes")) {
+                if (parse_uint64(value, &u) < 0 || u < 4096 || u > (uint64_t) 1 << 32) {
+                        snprintf(ctx->message, sizeof(ctx->message),
+                                 "ReportSpoolMaxBytes=: expected 4096..4294967296, got '%.64s'", value);
+                        return -EINVAL;
+                }
+                c->report_spool_max_bytes = u;
+                return 0;
+        }
+        if (streq(key, "ReportUploadRetrySec"))
+                return parse_sec_key(key, value, USEC_PER_SEC / 10, &c->report_upload_retry_usec, ctx);
+        if (streq(key, "ReportUploadRetryMaxSec"))
+                return parse_sec_key(key, value, USEC_PER_SEC / 10, &c->report_upload_retry_max_usec, ctx);
+        return -ENOENT;
+}
+
 static int parse_manager_key(AvmConfig *c, const char *key, const char *value, ParseContext *ctx) {
         uint64_t u;
         int r;
+
+        r = parse_report_key(c, key, value, ctx);
+        if (r != -ENOENT)
+                return r;
 
         if (streq(key, "Discouraged")) {
                 if (value[0] && !string_is_safe_id(value)) {

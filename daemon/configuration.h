@@ -51,6 +51,17 @@ typedef struct AvmConfig {
         bool protect_mounts;         /* ProtectMounts= */
         char **pass_environment;     /* PassEnvironment=, NULL-terminated or NULL */
 
+        /* Fleet reports (metrics.c, report-upload.c); a fleet manifest's
+         * "report" settings may switch them on too. */
+        bool prometheus_textfile;            /* PrometheusTextfile= */
+        char *prometheus_textfile_directory; /* PrometheusTextfileDirectory= */
+        char *report_upload_url;             /* ReportUploadURL=, "" = none */
+        char *report_upload_ca;              /* ReportUploadCA=, "" = TrustedCA=, else the system's */
+        char *report_upload_client_certificate, *report_upload_client_key;
+        unsigned report_spool_max_files;                                 /* ReportSpoolMaxFiles= */
+        uint64_t report_spool_max_bytes;                                 /* ReportSpoolMaxBytes= */
+        uint64_t report_upload_retry_usec, report_upload_retry_max_usec; /* ReportUploadRetrySec=, ...MaxSec= */
+
         ConfigEntry *entries;
         size_t n_entries;
 } AvmConfig;

@@ -8,7 +8,9 @@
 #include "engine.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 #include "polkit.h"
+#include "report-upload.h"
 #include "util.h"
 
 #define EXIT_GRACE_USEC (60 * USEC_PER_SEC)
@@ -72,6 +74,19 @@ static int connect_bus(Manager *m) {
         return 0;
 }
 
+/* The fleet reports beside the bus: Prometheus textfile, report upload. */
+static int setup_reports(Manager *m) {
+        int r;
+
+        r = metrics_setup(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the Prometheus metrics: %m");
+        r = report_upload_setup(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the report upload: %m");
+        return 0;
+}
+
 static int run(void) {
         Manager *m = NULL;
         Job *resume;
@@ -98,6 +113,8 @@ static int run(void) {
         resume = m->job;
         m->job = NULL;
         r = connect_bus(m);
+        if (r >= 0)
+                r = setup_reports(m);
         if (r < 0) {
                 m->job = resume;
                 goto finish;
@@ -119,6 +136,8 @@ static int run(void) {
 finish:
         /* Checks still pending hold references to the bus. */
         polkit_cancel_all();
+        report_upload_done();
+        metrics_done();
         manager_free(m);
         return r < 0 || bus_lost ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -25,6 +25,8 @@ struct FleetFetch {
         EVP_MD_CTX *md;
         FleetFetchOptions o; /* strings below are our copies */
         char *url, *ca_file, *client_cert, *client_key, *etag;
+        char *put; /* our copy of put_data */
+        size_t put_sent;
         uint8_t sha256[32];
         fleet_fetch_done_t done;
         void *userdata;
@@ -57,6 +59,7 @@ FleetFetch *fleet_fetch_free(FleetFetch *f) {
         free(f->client_cert);
         free(f->client_key);
         free(f->etag);
+        free(f->put);
         free(f);
         return NULL;
 }
@@ -116,6 +119,17 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata) {
                 return 0;
         }
         f->result.total += n;
+        return n;
+}
+
+static size_t on_put_read(char *p, size_t size, size_t nmemb, void *userdata) {
+        FleetFetch *f = userdata;
+        size_t n = f->o.put_size - f->put_sent;
+
+        if (n > size * nmemb)
+                n = size * nmemb;
+        memcpy(p, f->put + f->put_sent, n);
+        f->put_sent += n;
         return n;
 }
 
@@ -287,6 +301,13 @@ static int copy_options(FleetFetch *f, const FleetFetchOptions *o) {
         if (!f->url || (o->ca_file && !f->ca_file) || (o->client_cert && !f->client_cert) || (o->client_key && !f->client_key) ||
             (o->etag && !f->etag))
                 return -ENOMEM;
+        if (o->put_data) {
+                f->put = malloc(o->put_size ?: 1);
+                if (!f->put)
+                        return -ENOMEM;
+                memcpy(f->put, o->put_data, o->put_size);
+        }
+        f->o.put_data = NULL; /* f->put from now on */
         if (o->sha256)
                 memcpy(f->sha256, o->sha256, sizeof(f->sha256));
         f->o.sha256 = o->sha256 ? f->sha256 : NULL;
@@ -328,8 +349,14 @@ static int setup_easy(FleetFetch *f) {
         SETOPT(f, CURLOPT_URL, f->url);
         SETOPT(f, CURLOPT_PROTOCOLS_STR, "https");
         SETOPT(f, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-        SETOPT(f, CURLOPT_FOLLOWLOCATION, 1L);
+        SETOPT(f, CURLOPT_FOLLOWLOCATION, f->put ? 0L : 1L);
         SETOPT(f, CURLOPT_MAXREDIRS, (long) REDIRECTS_MAX);
+        if (f->put) {
+                SETOPT(f, CURLOPT_UPLOAD, 1L);
+                SETOPT(f, CURLOPT_INFILESIZE_LARGE, (curl_off_t) o->put_size);
+                SETOPT(f, CURLOPT_READFUNCTION, on_put_read);
+                SETOPT(f, CURLOPT_READDATA, f);
+        }
         SETOPT(f, CURLOPT_NOSIGNAL, 1L);
         SETOPT(f, CURLOPT_FAILONERROR, 1L); /* an error page is no manifest */
         SETOPT(f, CURLOPT_USERAGENT, "avmigrate/" PACKAGE_VERSION);
@@ -366,7 +393,7 @@ static int setup_easy(FleetFetch *f) {
 static int validate(const FleetFetchOptions *o) {
         if (!o || !o->url || strncmp(o->url, "https://", 8) != 0 || o->max_size == 0 || o->resume_from >= o->max_size ||
             (o->resume_from > 0 && o->output_fd < 0) || (o->etag && strlen(o->etag) > FLEET_ETAG_MAX) ||
-            (o->client_key && !o->client_cert))
+            (o->client_key && !o->client_cert) || (o->put_data && (o->resume_from > 0 || o->etag || o->output_fd >= 0)))
                 return -EINVAL;
         return 0;
 }

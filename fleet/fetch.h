@@ -10,6 +10,12 @@
  * streaming, and resuming an interrupted download with Range. https only,
  * redirects too.
  *
+ * The same transfer uploads: with put_data set it is an HTTP PUT of those
+ * bytes (the fleet reports, to a WebDAV-capable server), the response body
+ * capped by max_size like a download's. A PUT follows no redirect (it would
+ * send the body again to wherever it points): a 3xx comes back as success
+ * with its http_code, and the caller decides (report-upload.c wants a 2xx).
+ *
  * Errors (the callback's error, with result->reason):
  *   -EPERM      TLS verification failed (wrong CA, name mismatch)
  *   -ENOENT     HTTP 404/410;  -EIO  any other HTTP error or transport failure
@@ -43,6 +49,8 @@ typedef struct FleetFetchOptions {
         unsigned stall_sec;           /* 0: 30 s */
         unsigned stall_bytes_per_sec; /* 0: 1 */
         unsigned connect_timeout_sec; /* 0: 30 s */
+        const void *put_data;         /* non-NULL: PUT these put_size bytes (copied) instead of GET */
+        size_t put_size;
 } FleetFetchOptions;
 
 typedef struct FleetFetchResult {
