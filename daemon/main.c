@@ -9,6 +9,7 @@
 #include "log.h"
 #include "manager.h"
 #include "polkit.h"
+#include "rollout.h"
 #include "util.h"
 
 #define EXIT_GRACE_USEC (60 * USEC_PER_SEC)
@@ -89,6 +90,9 @@ static int run(void) {
 
         if (resume)
                 engine_resume_after_restart(m, resume);
+        r = rollout_setup(m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot set up the fleet rollout: %m");
         (void) sd_notify(false, "READY=1");
         manager_set_status(m, m->job ? m->job->status_text : "Idle.");
         log_info("avmigrated " PACKAGE_VERSION " ready: %zu product plugins, state %s.", m->products.n, manager_state(m));
@@ -99,6 +103,8 @@ static int run(void) {
 finish:
         /* Checks still pending hold references to the bus. */
         polkit_cancel_all();
+        if (m)
+                rollout_free(m->rollout);
         manager_free(m);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * When this desktop migrates under the accepted manifest: at the start of
+ * the first phase whose percentage takes its bucket in (phasing.h), not while
+ * the manifest is paused, inside the maintenance windows (the manifest's, or
+ * MaintenanceWindow=) and after the user's postponement — until the deadline,
+ * from which only the phase holds it back. That moment is ScheduledAt (State
+ * "scheduled"); a CLOCK_REALTIME timer starts the migration then, through the
+ * same checks as Start().
+ */
+#include <inttypes.h>
+#include <systemd/sd-id128.h>
+
+#include "engine.h"
+#include "log.h"
+#include "phasing.h"
+#include "rollout.h"
+#include "util.h"
+#include "window.h"
+
+#define RETRY_USEC (15 * 60 * USEC_PER_SEC) /* after a refused start */
+#define WINDOW_SEARCH_MIN (8 * 24 * 60)      /* a week and a day, minute by minute */
+
+static uint64_t max_u64(uint64_t a, uint64_t b) {
+        return a > b ? a : b;
+}
+
+static int machine_id(char ret[SD_ID128_STRING_MAX]) {
+        sd_id128_t id;
+        int r = sd_id128_get_machine(&id);
+
+        if (r < 0)
+                return r;
+        sd_id128_to_string(id, ret);
+        return 0;
+}
+
+/* Start of the first phase that includes this machine; 0 if none does. */
+static uint64_t phase_start(const FleetManifest *fm) {
+        char id[SD_ID128_STRING_MAX];
+        int bucket;
+
+        if (machine_id(id) < 0 || (bucket = fleet_phase_bucket(fm->salt, id)) < 0)
+                return 0;
+        for (size_t i = 0; i < fm->n_phases; i++)
+                if (fm->phases[i].percentage_bp > (unsigned) bucket)
+                        return fm->phases[i].start_usec ? fm->phases[i].start_usec : 1;
+        return 0;
+}
+
+unsigned rollout_wave(Manager *m) {
+        char id[SD_ID128_STRING_MAX];
+        int w;
+
+        if (!m->manifest || machine_id(id) < 0 || (w = fleet_phase_wave(m->manifest->salt, id)) < 0)
+                return 0;
+        return ((unsigned) w + 99) / 100;
+}
+
+bool rollout_eligible(Manager *m, uint64_t now) {
+        char id[SD_ID128_STRING_MAX];
+
+        return m->manifest && machine_id(id) >= 0 && fleet_manifest_eligible(m->manifest, id, now) &&
+                fleet_manifest_check_expiry(m->manifest, now, NULL, 0) >= 0;
+}
+
+/* The first minute at or after t inside w (local time); 0 if none within a week. */
+static uint64_t window_next(const Window *w, uint64_t t) {
+        time_t s = (time_t) (t / USEC_PER_SEC);
+
+        if (window_contains(w, s))
+                return t;
+        s -= s % 60;
+        for (unsigned i = 1; i <= WINDOW_SEARCH_MIN; i++)
+                if (window_contains(w, s + (time_t) i * 60))
+                        return (uint64_t) (s + (time_t) i * 60) * USEC_PER_SEC;
+        return 0;
+}
+
+/* The manifest's windows replace MaintenanceWindow= (the one syntax, ";"-joined). */
+static int windows(Manager *m, Window *ret) {
+        const FleetManifest *fm = m->manifest;
+        char buf[FLEET_WINDOWS_MAX * (FLEET_WINDOW_MAX + 1) + 1] = "";
+
+        if (fm->n_windows == 0)
+                return window_parse(m->config->maintenance_window ? m->config->maintenance_window : "", ret);
+        for (size_t i = 0; i < fm->n_windows; i++)
+                snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", i ? ";" : "", fm->windows[i]);
+        return window_parse(buf, ret);
+}
+
+static bool deadline_passed(const FleetManifest *fm, uint64_t t) {
+        return fm->deadline_usec && t >= fm->deadline_usec;
+}
+
+/* The next moment the migration may start under the manifest; 0 with why if none. */
+static uint64_t next_start(Manager *m, uint64_t now, const char **why) {
+        const FleetManifest *fm = m->manifest;
+        uint64_t start = phase_start(fm), t;
+        Window w;
+
+        if (fleet_manifest_check_expiry(fm, now, NULL, 0) < 0)
+                return *why = "expired", 0;
+        if (fm->paused)
+                return *why = "paused", 0;
+        if (start == 0)
+                return *why = "in no phase", 0;
+        t = max_u64(max_u64(now, start), m->rollout->retry_after);
+        if (deadline_passed(fm, t))
+                return t;
+        t = max_u64(t, m->deferred_until);
+        if (windows(m, &w) >= 0 && w.n > 0) {
+                uint64_t n = window_next(&w, t);
+                t = n ? n : fm->deadline_usec;
+        }
+        if (fm->deadline_usec && (t == 0 || t > fm->deadline_usec))
+                t = max_u64(max_u64(fm->deadline_usec, start), now);
+        if (t == 0)
+                *why = "no maintenance window within a week";
+        return t;
+}
+
+/* Whether the manifest is this desktop's business now: its "from" installed
+ * (manager_discouraged() follows the manifest), no job, no failed one. */
+static bool applies(Manager *m) {
+        return m->manifest && m->detected && !job_active(m->job) && !m->rollout->starting && manager_discouraged(m) &&
+                (!m->last_result[0] || streq(m->last_result, "completed"));
+}
+
+static void start_job(Manager *m, const char *artifact, const char *sha256) {
+        Rollout *r = m->rollout;
+        const FleetManifest *fm = m->manifest;
+        uint64_t now = now_usec(CLOCK_REALTIME);
+        /* Past the deadline nothing holds back; the manifest's windows were
+         * checked here, MaintenanceWindow= by manager_check_start(). */
+        bool force = deadline_passed(fm, now) || fm->n_windows > 0;
+        ProductInfo *from, *to;
+        const char *error;
+        char why[512], wave[32];
+        Job *j;
+        int k;
+
+        k = manager_check_start(m, fm->to, force, &from, &to, &error, why, sizeof(why));
+        if (k >= 0)
+                k = engine_start(m, from, to, false, false, &j);
+        else {
+                snprintf(m->last_error, sizeof(m->last_error), "%s: %s", error, why);
+                manager_changed(m);
+        }
+        if (k < 0) {
+                r->retry_after = now + RETRY_USEC;
+                rollout_log(m, AVM_MID_ROLLOUT_STARTED, LOG_WARNING, NULL,
+                            "Fleet manifest: the scheduled migration did not start: %s", why);
+                rollout_reschedule(m);
+                return;
+        }
+        if (artifact) {
+                /* The worker's fetch step checks the download and install
+                 * hands it over, as with a local Artifact=. */
+                snprintf(j->artifact, sizeof(j->artifact), "%s", artifact);
+                snprintf(j->artifact_sha256, sizeof(j->artifact_sha256), "%s", sha256);
+                job_timeline(j, "artifact-downloaded", NULL, fm->artifact.url);
+        }
+        snprintf(wave, sizeof(wave), "AVMIGRATE_WAVE=%u", rollout_wave(m));
+        rollout_log(m, AVM_MID_ROLLOUT_STARTED, LOG_INFO, (const char *const[]){ wave, NULL },
+                    "Fleet manifest %" PRIu64 ": migration %s → %s started as job %" PRIu64 ".", fm->serial, j->from, j->to,
+                    j->id);
+}
+
+static void on_artifact(Manager *m, int error, const char *path, const char *sha256, const char *why) {
+        Rollout *r = m->rollout;
+
+        r->starting = false;
+        if (error < 0) {
+                r->retry_after = now_usec(CLOCK_REALTIME) + RETRY_USEC;
+                rollout_log(m, AVM_MID_ROLLOUT_STARTED, LOG_WARNING, NULL,
+                            "Fleet manifest: the artifact could not be downloaded; retrying later: %s", why);
+                snprintf(m->last_error, sizeof(m->last_error), "org.avmigrate.Migrate1.Error.DownloadFailed: %s", why);
+                manager_changed(m);
+                return;
+        }
+        if (applies(m) && rollout_eligible(m, now_usec(CLOCK_REALTIME)))
+                start_job(m, path, sha256);
+        else
+                rollout_reschedule(m);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        Rollout *r = m->rollout;
+        const char *why = NULL;
+        uint64_t now = now_usec(CLOCK_REALTIME), t;
+        int k;
+
+        r->timer = sd_event_source_disable_unref(r->timer);
+        if (!applies(m) || (t = next_start(m, now, &why)) == 0 || t > now) {
+                rollout_reschedule(m);
+                return 0;
+        }
+        if (m->manifest->artifact.repository) {
+                start_job(m, NULL, NULL);
+                return 0;
+        }
+        r->starting = true;
+        k = rollout_artifact_fetch(m, on_artifact);
+        if (k < 0)
+                on_artifact(m, k, NULL, NULL, strerror(-k));
+        return 0;
+}
+
+static void set_scheduled(Manager *m, uint64_t t) {
+        if (m->scheduled_at == t)
+                return;
+        m->scheduled_at = t;
+        manager_changed(m);
+}
+
+static void reschedule_now(Manager *m) {
+        Rollout *r = m->rollout;
+        const char *why = NULL;
+        uint64_t now = now_usec(CLOCK_REALTIME), t = 0;
+        int k = 0;
+
+        if (!applies(m)) {
+                r->timer = sd_event_source_disable_unref(r->timer);
+                if (!r->starting)
+                        set_scheduled(m, 0);
+                return;
+        }
+        t = next_start(m, now, &why);
+        set_scheduled(m, t);
+        if (t == 0) {
+                r->timer = sd_event_source_disable_unref(r->timer);
+                log_debug("Fleet manifest %" PRIu64 ": nothing scheduled (%s).", m->manifest->serial, why);
+        } else if (r->timer)
+                k = sd_event_source_set_time(r->timer, t) < 0 ? -EIO : sd_event_source_set_enabled(r->timer, SD_EVENT_ONESHOT);
+        else
+                k = sd_event_add_time(m->event, &r->timer, CLOCK_REALTIME, t, USEC_PER_SEC, on_timer, m);
+        if (t && k < 0)
+                log_warning_errno(k, "Cannot arm the fleet rollout's timer: %m");
+        /* Before the wave (or while paused): what would stand in the way. */
+        if (phase_start(m->manifest) && !rollout_eligible(m, now) && (m->manifest->paused || t > now))
+                rollout_census(m);
+}
+
+static int on_defer(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        m->rollout->defer = sd_event_source_disable_unref(m->rollout->defer);
+        reschedule_now(m);
+        return 0;
+}
+
+void rollout_reschedule(Manager *m) {
+        Rollout *r = m->rollout;
+
+        if (!r || r->defer)
+                return;
+        /* Coalesced: every property change comes here. */
+        if (sd_event_add_defer(m->event, &r->defer, on_defer, m) < 0)
+                reschedule_now(m);
+}
