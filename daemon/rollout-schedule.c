@@ -19,7 +19,7 @@
 #include "window.h"
 
 #define RETRY_USEC (15 * 60 * USEC_PER_SEC) /* after a refused start */
-#define WINDOW_SEARCH_MIN (8 * 24 * 60)      /* a week and a day, minute by minute */
+#define WINDOW_SEARCH_MIN (8 * 24 * 60)     /* a week and a day, minute by minute */
 
 static uint64_t max_u64(uint64_t a, uint64_t b) {
         return a > b ? a : b;
@@ -163,8 +163,7 @@ static void start_job(Manager *m, const char *artifact, const char *sha256) {
         }
         snprintf(wave, sizeof(wave), "AVMIGRATE_WAVE=%u", rollout_wave(m));
         rollout_log(m, AVM_MID_ROLLOUT_STARTED, LOG_INFO, (const char *const[]){ wave, NULL },
-                    "Fleet manifest %" PRIu64 ": migration %s → %s started as job %" PRIu64 ".", fm->serial, j->from, j->to,
-                    j->id);
+                    "Fleet manifest %" PRIu64 ": migration %s → %s started as job %" PRIu64 ".", fm->serial, j->from, j->to, j->id);
 }
 
 static void on_artifact(Manager *m, int error, const char *path, const char *sha256, const char *why) {
@@ -228,6 +227,10 @@ static void reschedule_now(Manager *m) {
                 return;
         }
         t = next_start(m, now, &why);
+        /* Due already: keep the moment it became due (a ScheduledAt that
+         * followed the clock would change, and reschedule, forever). */
+        if (t && t <= now && m->scheduled_at && m->scheduled_at <= now)
+                t = m->scheduled_at;
         set_scheduled(m, t);
         if (t == 0) {
                 r->timer = sd_event_source_disable_unref(r->timer);

@@ -256,8 +256,7 @@ static void load_kept(Rollout *r) {
         uint64_t last = 0;
         int k;
 
-        if (fleet_path(path, sizeof(path), "manifest.json") < 0 ||
-            read_file_bounded(path, FLEET_MANIFEST_MAX, &data, &size) < 0)
+        if (fleet_path(path, sizeof(path), "manifest.json") < 0 || read_file_bounded(path, FLEET_MANIFEST_MAX, &data, &size) < 0)
                 return; /* none yet */
         k = fleet_path(path, sizeof(path), "manifest.json.p7s");
         if (k >= 0)

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# The desktop's side of a fleet rollout, against real components: the built
+# avmigrated on a private bus (avm-testenv) polls a manifest from nginx over
+# TLS with a PKI made at run time (tests/fleet/make-pki).
+#   - a manifest whose wave is ahead: State scheduled, ScheduledAt = the
+#     phase start, a readiness census with its blocker (disk space)
+#   - tampered, expired, lower serial, wrong CA, wrong EKU, oversize: Refresh
+#     fails with the reason, LastError and the journal say it, the state and
+#     the kept serial do not change, nothing is installed
+#   - the same manifest again: 304 (If-None-Match)
+#   - paused before the wave comes: no start; unpaused: the migration runs,
+#     with the manifest's artifact downloaded over TLS and installed
+#   - Refresh from a caller polkit refuses: refused
+set -u
+# shellcheck source=tests/bus/lib.sh
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+command -v nginx >/dev/null || { echo "nginx missing (tools/run-tests installs it)"; exit 1; }
+
+td=$AVM_TESTENV_DIR
+pki=$td/pki
+www=$td/www
+nginx_pid=''
+# shellcheck disable=SC2317 # called by the EXIT trap
+stop_nginx() { [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null; }
+trap stop_nginx EXIT
+
+"$here/../fleet/make-pki" "$pki" >/dev/null
+mkdir -p "$www" "$td/nginx"
+chmod -R a+rX "$pki" "$www"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$td/nginx/nginx.conf" <<CONF
+worker_processes 1;
+pid $td/nginx/nginx.pid;
+error_log $td/nginx/error.log info;
+events { worker_connections 64; }
+http {
+        access_log $td/nginx/access.log;
+        client_body_temp_path $td/nginx/body;
+        proxy_temp_path $td/nginx/proxy;
+        fastcgi_temp_path $td/nginx/fastcgi;
+        uwsgi_temp_path $td/nginx/uwsgi;
+        scgi_temp_path $td/nginx/scgi;
+        default_type application/octet-stream;
+        server {
+                listen 127.0.0.1:$port ssl;
+                ssl_certificate $pki/server.pem;
+                ssl_certificate_key $pki/server.key;
+                root $www;
+        }
+}
+CONF
+nginx -p "$td/nginx" -e "$td/nginx/error.log" -c "$td/nginx/nginx.conf" -g 'daemon off;' &
+nginx_pid=$!
+url=https://127.0.0.1:$port/manifest.json
+
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+now=$(date +%s)
+n=0
+# publish SIGNER JSON: the manifest and its detached signature, signed by
+# the openssl CLI (so the wrong signers are possible); distinct mtimes make
+# distinct ETags.
+publish() {
+        printf '%s\n' "$2" >"$www/manifest.json"
+        openssl cms -sign -binary -in "$www/manifest.json" -signer "$pki/$1.pem" -inkey "$pki/$1.key" -outform DER \
+                -out "$www/manifest.json.p7s"
+        n=$((n + 1))
+        touch -d "@$((2000000000 + n))" "$www/manifest.json"
+        chmod a+r "$www"/*
+}
+# manifest SERIAL PHASE-START [EXTRA-JSON-FIELDS]
+manifest() {
+        printf '{"version": 1, "serial": %s, "expires": "%s", "from": "test-old", "to": "test-new", "artifact": %s,
+ "phases": [{"start": "2026-01-01T00:00:00Z", "percentage": 0}, {"start": "%s", "percentage": 100}],
+ "salt": "rollout-test"%s}' "$1" "${EXPIRES:-2099-01-01T00:00:00Z}" "${ARTIFACT:-\"repository\"}" "$(iso "$2")" "${3:-}"
+}
+refresh() { mcall Refresh 2>&1; }
+kept_serial() { cat "$td/state/fleet/serial"; }
+log_has() { grep -q -- "$1" "$td/daemon.log"; }
+# shellcheck disable=SC2317 # called through check
+wait_state() { # wait_state S: until State is S (10 s)
+        for _ in $(seq 1 100); do [ "$(prop State)" = "$1" ] && return 0; sleep 0.1; done; return 1; }
+
+# 1. The wave is an hour ahead; preflight would fail on disk space.
+wave_at=$((now + 3600))
+publish signer "$(manifest 5 "$wave_at")"
+set_config "[Manager]
+ManifestURL=$url
+TrustedCA=$pki/ca.pem
+ManifestServerCA=$pki/ca.pem
+MinDiskSpaceMB=100000000"
+check "a manifest whose wave is ahead: State scheduled" wait_state scheduled
+check "ScheduledAt is the phase start" [ "$(prop ScheduledAt)" = "${wave_at}000000" ]
+check "the serial is kept" [ "$(kept_serial)" = 5 ]
+for _ in $(seq 1 100); do log_has "Readiness census" && break; sleep 0.1; done
+census=$(grep "Readiness census" "$td/daemon.log" | tail -n 1)
+echo "census: $census"
+check "census: MESSAGE_ID for avmigrate-fleet summary" contains "$census" "MESSAGE_ID=8df63d31d9074706a0027fedecea2ca7"
+check "census: the blocker" contains "$census" "AVMIGRATE_BLOCKERS=disk-space"
+check "census: state and serial" contains "$census" "AVMIGRATE_STATE=scheduled.*AVMIGRATE_MANIFEST_SERIAL=5\|AVMIGRATE_MANIFEST_SERIAL=5.*AVMIGRATE_STATE=scheduled"
+check "census: a wave 1..100" contains "$census" "AVMIGRATE_WAVE=\([1-9]\|[1-9][0-9]\|100\)\b"
+check "census: nothing installed" not installed test-new
+check "census: no job" [ "$(prop Job)" = "/" ]
+
+# 2. Bad manifests: each refused with its reason, nothing changes.
+bad() { # bad DESCRIPTION ERROR-NAME REASON
+        local out
+        out=$(refresh)
+        echo "$1: $out"
+        check "$1: Refresh fails with the reason" contains "$out" "$3"
+        check "$1: LastError has the error and the reason" contains "$(prop LastError)" "$2: fleet manifest not used: .*$3"
+        check "$1: still scheduled at the same time" [ "$(prop State) $(prop ScheduledAt)" = "scheduled ${wave_at}000000" ]
+        check "$1: the kept serial is unchanged" [ "$(kept_serial)" = 5 ]
+        check "$1: nothing installed" not installed test-new
+}
+publish signer "$(manifest 6 "$now")"
+sed -i 's/"salt"/"salt" /' "$www/manifest.json"
+bad tampered SignatureInvalid "signature does not verify"
+check "tampered: the journal event says why" log_has "not used: signature does not verify.*MESSAGE_ID=5a3f0c1e7d2b4f6a9e1c3b5d7f9a0b28"
+EXPIRES=2020-01-01T00:00:00Z publish signer "$(EXPIRES=2020-01-01T00:00:00Z manifest 6 "$now")"
+bad expired ManifestRejected "expired at 2020-01-01"
+publish signer "$(manifest 4 "$now")"
+bad "lower serial" ManifestRejected "serial 4 is lower than the last accepted 5"
+publish other "$(manifest 6 "$now")"
+bad "wrong CA" SignatureInvalid "unable to get local issuer certificate"
+publish tls "$(manifest 6 "$now")"
+bad "wrong EKU" SignatureInvalid "lacks the code-signing extended key usage"
+publish signer "$(manifest 6 "$now" ", \"x\": \"$(head -c 300000 /dev/zero | tr '\0' a)\"")"
+bad oversize ManifestRejected "more than the 262144 bytes allowed"
+
+# 3. The good one again, then 304.
+publish signer "$(manifest 5 "$wave_at")"
+check "the same serial again is accepted" [ -z "$(refresh)" ]
+check "... and LastError is cleared" [ -z "$(prop LastError)" ]
+check "a second poll: Refresh succeeds" [ -z "$(refresh)" ]
+check "a second poll: nginx answered 304" [ "$(grep 'GET /manifest.json ' "$td/nginx/access.log" | tail -n 1 | awk '{print $9}')" = 304 ]
+
+# 4. Enough disk now (a restart: the kept manifest holds without a poll).
+set_config "[Manager]
+ManifestURL=https://127.0.0.1:1/unreachable.json
+TrustedCA=$pki/ca.pem
+ManifestServerCA=$pki/ca.pem"
+check "after a restart without the server: the kept manifest still schedules" wait_state scheduled
+check "... with its ScheduledAt" [ "$(prop ScheduledAt)" = "${wave_at}000000" ]
+set_config "[Manager]
+ManifestURL=$url
+TrustedCA=$pki/ca.pem
+ManifestServerCA=$pki/ca.pem"
+
+# 5. The wave comes in 3 s, but the rollout is paused before: no start.
+soon=$(($(date +%s) + 3))
+publish signer "$(manifest 6 "$soon")"
+check "serial 6 accepted" [ -z "$(refresh)" ]
+check "serial 6: scheduled in 3 s" [ "$(prop ScheduledAt)" = "${soon}000000" ]
+publish signer "$(manifest 7 "$soon" ', "paused": true')"
+check "paused: accepted" [ -z "$(refresh)" ]
+check "paused: nothing scheduled" [ "$(prop State) $(prop ScheduledAt)" = "pending 0" ]
+sleep 4
+check "paused past the wave's start: no job" [ "$(prop Job)" = "/" ]
+check "paused: nothing installed" not installed test-new
+
+# 6. Unpaused, with an artifact over TLS: the migration runs.
+printf '4.0-from-fleet\n' >"$www/test-new_4.0.pkg"
+sum=$(sha256sum "$www/test-new_4.0.pkg" | cut -d' ' -f1)
+ARTIFACT="{\"url\": \"https://127.0.0.1:$port/test-new_4.0.pkg\", \"sha256\": \"$sum\", \"size\": 15}" \
+        publish signer "$(ARTIFACT="{\"url\": \"https://127.0.0.1:$port/test-new_4.0.pkg\", \"sha256\": \"$sum\", \"size\": 15}" manifest 8 "$soon")"
+check "unpaused: accepted" [ -z "$(refresh)" ]
+for _ in $(seq 1 100); do [ "$(prop Job)" != "/" ] && break; sleep 0.1; done
+check "unpaused: the migration started" [ "$(prop Job)" != "/" ]
+wait_finished
+check "the migration completed" [ "$(report_field 'r["result"]')" = completed ]
+check "the old product is gone, the new one protects" protecting test-new
+check "the manifest's artifact is what was installed" [ "$(cat "$(new installed)")" = 4.0-from-fleet ]
+check "report: the download verified at fetch and used at install" \
+        [ "$(report_field '[e["event"] for e in r["timeline"] if e["event"].startswith("artifact-")]')" = "['artifact-downloaded', 'artifact-verified', 'artifact-used']" ]
+check "journal: the start names the serial" log_has "Fleet manifest 8: migration test-old → test-new started.*AVMIGRATE_MANIFEST_SERIAL=8"
+
+# 7. polkit refuses Refresh to an unprivileged caller (avm-polkit-stub refuses games at once).
+"$AVM_BUILD_DIR/tests/bus/avm-polkit-stub" serve 65534 >"$td/polkit.log" 2>&1 &
+stub_pid=$!
+for _ in $(seq 1 100); do grep -q ready "$td/polkit.log" && break; sleep 0.05; done
+out=$(setpriv --reuid=5 --regid=5 --clear-groups busctl call "$DEST" "$OBJ" "$IFACE" Refresh 2>&1)
+echo "unauthorized Refresh: $out"
+check "Refresh without authorization is refused" contains "$out" "Not authorized to perform org.avmigrate.Migrate1.refresh"
+kill "$stub_pid" 2>/dev/null
+wait "$stub_pid" 2>/dev/null
+finish
