@@ -212,6 +212,9 @@ static int start_fetch(Rollout *r, bool signature) {
                 .etag = !signature && r->manager->manifest && r->etag[0] ? r->etag : NULL,
                 .max_size = signature ? FLEET_SIGNATURE_MAX : FLEET_MANIFEST_MAX,
                 .output_fd = -1,
+                /* Both transfers within a D-Bus call's 25 s (Refresh waits for them). */
+                .connect_timeout_sec = 10,
+                .stall_sec = 10,
         };
 
         if (snprintf(url, sizeof(url), "%s%s", c->manifest_url, signature ? ".p7s" : "") >= (int) sizeof(url))
