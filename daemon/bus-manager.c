@@ -7,6 +7,7 @@
 #include "errors.h"
 #include "history.h"
 #include "log.h"
+#include "manifest.h"
 #include "polkit.h"
 #include "report.h"
 #include "rollout.h"
@@ -338,6 +339,9 @@ static void postpone_authorized(sd_bus_message *msg, void *userdata, bool allowe
                 reply_error_name(msg, AVM_ERROR_NOTHING_TO_DO, "There is no migration to postpone.");
         else if (s.deferrals_left == 0)
                 reply_error_name(msg, AVM_ERROR_NOT_ELIGIBLE, "No postponements are left.");
+        else if (m->manifest && m->manifest->deadline_usec && now >= m->manifest->deadline_usec)
+                reply_error_name(msg, AVM_ERROR_NOT_ELIGIBLE,
+                                 "The fleet rollout's deadline has passed; it can no longer be postponed.");
         else {
                 m->deferrals_used++;
                 m->deferred_until = now + c->usec;

@@ -8,8 +8,11 @@
 #     fails with the reason, LastError and the journal say it, the state and
 #     the kept serial do not change, nothing is installed
 #   - the same manifest again: 304 (If-None-Match)
-#   - paused before the wave comes: no start; unpaused: the migration runs,
-#     with the manifest's artifact downloaded over TLS and installed
+#   - kept across a restart without the server
+#   - the manifest's windows and deadline in ScheduledAt
+#   - paused inside the wave: no start; the user's postponement holds it
+#     back until the deadline, then the migration runs, with the manifest's
+#     artifact downloaded over TLS and installed
 #   - Refresh from a caller polkit refuses: refused
 set -u
 # shellcheck source=tests/bus/lib.sh
@@ -147,35 +150,68 @@ ManifestURL=$url
 TrustedCA=$pki/ca.pem
 ManifestServerCA=$pki/ca.pem"
 
-# 5. The wave comes in 3 s, but the rollout is paused before: no start.
-soon=$(($(date +%s) + 3))
-publish signer "$(manifest 6 "$soon")"
-check "serial 6 accepted" [ -z "$(refresh)" ]
-check "serial 6: scheduled in 3 s" [ "$(prop ScheduledAt)" = "${soon}000000" ]
-publish signer "$(manifest 7 "$soon" ', "paused": true')"
+# 5. Windows, postponement and the deadline, on a wave still ahead.
+# next_local HOUR T: the first HOUR:00 local time at or after T (inside the
+# window HOUR:00-HOUR:59 already: T).
+next_local() {
+        python3 -c 'import datetime as d, sys
+h, t = int(sys.argv[1]), int(sys.argv[2])
+x = d.datetime.fromtimestamp(t)
+if x.hour == h: print(t); sys.exit()
+y = x.replace(hour=h, minute=0, second=0, microsecond=0)
+if y <= x: y += d.timedelta(days=1)
+print(int(y.timestamp()))' "$1" "$2"
+}
+win_at=$(next_local 3 "$wave_at")
+publish signer "$(manifest 6 "$wave_at" ', "windows": ["03:00-04:00"]')"
+check "windows: accepted" [ -z "$(refresh)" ]
+check "windows: ScheduledAt is the first window after the phase start" [ "$(prop ScheduledAt)" = "${win_at}000000" ]
+deadline=$((wave_at + 60))
+expect=$win_at
+[ "$win_at" -gt "$deadline" ] && expect=$deadline
+publish signer "$(manifest 7 "$wave_at" ", \"windows\": [\"03:00-04:00\"], \"deadline\": \"$(iso "$deadline")\"")"
+check "deadline: accepted" [ -z "$(refresh)" ]
+check "deadline: the window holds back until the deadline at most" [ "$(prop ScheduledAt)" = "${expect}000000" ]
+
+# 6. The wave has started but the rollout is paused: no start.
+past=$(($(date +%s) - 60))
+publish signer "$(manifest 8 "$past" ', "paused": true')"
 check "paused: accepted" [ -z "$(refresh)" ]
 check "paused: nothing scheduled" [ "$(prop State) $(prop ScheduledAt)" = "pending 0" ]
-sleep 4
-check "paused past the wave's start: no job" [ "$(prop Job)" = "/" ]
+sleep 2
+check "paused inside the wave: no job" [ "$(prop Job)" = "/" ]
 check "paused: nothing installed" not installed test-new
 
-# 6. Unpaused, with an artifact over TLS: the migration runs.
+# 7. Unpaused, but the user postponed: ScheduledAt is the end of the postponement.
+check "the user postpones for 60 s" [ -z "$(mcall Postpone t 60000000 2>&1)" ]
+publish signer "$(manifest 9 "$past")"
+check "unpaused: accepted" [ -z "$(refresh)" ]
+at=$(prop ScheduledAt)
+check "postponed: ScheduledAt is about a minute ahead" [ "$at" -gt "$((($(date +%s) + 50) * 1000000))" ]
+check "postponed: no job" [ "$(prop Job)" = "/" ]
+
+# 8. The deadline has passed: the postponement holds back no longer; the
+# migration runs with the manifest's artifact, downloaded over TLS.
 printf '4.0-from-fleet\n' >"$www/test-new_4.0.pkg"
 sum=$(sha256sum "$www/test-new_4.0.pkg" | cut -d' ' -f1)
-ARTIFACT="{\"url\": \"https://127.0.0.1:$port/test-new_4.0.pkg\", \"sha256\": \"$sum\", \"size\": 15}" \
-        publish signer "$(ARTIFACT="{\"url\": \"https://127.0.0.1:$port/test-new_4.0.pkg\", \"sha256\": \"$sum\", \"size\": 15}" manifest 8 "$soon")"
-check "unpaused: accepted" [ -z "$(refresh)" ]
+export ARTIFACT="{\"url\": \"https://127.0.0.1:$port/test-new_4.0.pkg\", \"sha256\": \"$sum\", \"size\": 15}"
+publish signer "$(manifest 10 "$past" ", \"deadline\": \"$(iso "$past")\"")"
+unset ARTIFACT
+check "past the deadline: accepted" [ -z "$(refresh)" ]
 for _ in $(seq 1 100); do [ "$(prop Job)" != "/" ] && break; sleep 0.1; done
-check "unpaused: the migration started" [ "$(prop Job)" != "/" ]
+check "past the deadline: the migration started despite the postponement" [ "$(prop Job)" != "/" ]
+out=$(mcall Postpone t 60000000 2>&1)
+check "... and no postponement is possible" contains "$out" "deadline has passed\|already running"
 wait_finished
 check "the migration completed" [ "$(report_field 'r["result"]')" = completed ]
 check "the old product is gone, the new one protects" protecting test-new
 check "the manifest's artifact is what was installed" [ "$(cat "$(new installed)")" = 4.0-from-fleet ]
 check "report: the download verified at fetch and used at install" \
         [ "$(report_field '[e["event"] for e in r["timeline"] if e["event"].startswith("artifact-")]')" = "['artifact-downloaded', 'artifact-verified', 'artifact-used']" ]
-check "journal: the start names the serial" log_has "Fleet manifest 8: migration test-old → test-new started.*AVMIGRATE_MANIFEST_SERIAL=8"
+check "journal: the start names the serial" log_has "Fleet manifest 10: migration test-old → test-new started.*AVMIGRATE_MANIFEST_SERIAL=10"
+check "no partial download is left" [ -z "$(find "$td/state/fleet" -name '*.part')" ]
 
-# 7. polkit refuses Refresh to an unprivileged caller (avm-polkit-stub refuses games at once).
+# 9. polkit refuses Refresh to an unprivileged caller (avm-polkit-stub refuses games at once).
 "$AVM_BUILD_DIR/tests/bus/avm-polkit-stub" serve 65534 >"$td/polkit.log" 2>&1 &
 stub_pid=$!
 for _ in $(seq 1 100); do grep -q ready "$td/polkit.log" && break; sleep 0.05; done
