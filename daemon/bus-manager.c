@@ -379,12 +379,7 @@ static void refresh_done(Manager *m, int error, const char *why, void *userdata)
         sd_bus_message *msg = userdata;
 
         if (error < 0)
-                reply_error_name(msg,
-                                 error == -EKEYREJECTED ? AVM_ERROR_SIGNATURE_INVALID :
-                                         error == -EBADMSG || error == -EKEYEXPIRED || error == -ESTALE || error == -EFBIG ?
-                                                          AVM_ERROR_MANIFEST_REJECTED :
-                                                          AVM_ERROR_DOWNLOAD_FAILED,
-                                 why ? why : strerror(-error));
+                reply_error_name(msg, rollout_error_name(error), why ? why : strerror(-error));
         else
                 (void) sd_bus_reply_method_return(msg, NULL);
         sd_bus_message_unref(msg);

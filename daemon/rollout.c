@@ -63,11 +63,11 @@ static void poll_done(Rollout *r, int error, const char *why) {
         rollout_reschedule(r->manager);
 }
 
-static const char *rejection_error(int error) {
-        if (error == -EKEYREJECTED)
+/* As documented in org.avmigrate.Migrate1.xml: verification (signature,
+ * signer, schema, expiry, serial) or download (network, TLS, HTTP, size). */
+const char *rollout_error_name(int error) {
+        if (error == -EKEYREJECTED || error == -EBADMSG || error == -EKEYEXPIRED || error == -ESTALE)
                 return AVM_ERROR_SIGNATURE_INVALID;
-        if (error == -EBADMSG || error == -EKEYEXPIRED || error == -ESTALE || error == -EFBIG)
-                return AVM_ERROR_MANIFEST_REJECTED;
         return AVM_ERROR_DOWNLOAD_FAILED;
 }
 
@@ -79,7 +79,7 @@ static void reject(Rollout *r, int error, const char *why) {
         snprintf(field, sizeof(field), "AVMIGRATE_REASON=%s", why);
         rollout_log(m, AVM_MID_MANIFEST_REJECTED, LOG_WARNING, (const char *const[]){ field, NULL },
                     "Fleet manifest from %s not used: %s", m->config->manifest_url, why);
-        snprintf(m->last_error, sizeof(m->last_error), "%s: fleet manifest not used: %s", rejection_error(error), why);
+        snprintf(m->last_error, sizeof(m->last_error), "%s: fleet manifest not used: %s", rollout_error_name(error), why);
         manager_changed(m);
         poll_done(r, error, why);
 }
@@ -97,7 +97,7 @@ static int save_file(const char *name, const void *data, size_t size) {
 
 /* A LastError that was about the manifest no longer holds once one is accepted. */
 static void clear_manifest_error(Manager *m) {
-        const char *names[] = { AVM_ERROR_SIGNATURE_INVALID, AVM_ERROR_MANIFEST_REJECTED, AVM_ERROR_DOWNLOAD_FAILED };
+        const char *names[] = { AVM_ERROR_SIGNATURE_INVALID, AVM_ERROR_DOWNLOAD_FAILED };
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if (strncmp(m->last_error, names[i], strlen(names[i])) == 0 && strstr(m->last_error, "fleet manifest"))

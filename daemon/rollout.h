@@ -72,6 +72,9 @@ Rollout *rollout_free(Rollout *r);
  * waiting, -ENOTCONN without ManifestURL=. */
 int rollout_poll(Manager *m, RolloutPollDone cb, void *userdata);
 
+/* The D-Bus error name for a failed poll's error. */
+const char *rollout_error_name(int error);
+
 /* rollout-schedule.c: recomputes ScheduledAt and the timer (soon, coalesced). */
 void rollout_reschedule(Manager *m);
 /* Whether this desktop is in the manifest's current wave and may start. */
