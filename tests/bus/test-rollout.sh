@@ -3,7 +3,8 @@
 # avmigrated on a private bus (avm-testenv) polls a manifest from nginx over
 # TLS with a PKI made at run time (tests/fleet/make-pki).
 #   - a manifest whose wave is ahead: State scheduled, ScheduledAt = the
-#     phase start, a readiness census with its blocker (disk space)
+#     phase start, a readiness census with its blocker (disk space), read
+#     back by avmigrate-fleet summary through systemd-journal-remote
 #   - tampered, expired, lower serial, wrong CA, wrong EKU, oversize: Refresh
 #     fails with the reason, LastError and the journal say it, the state and
 #     the kept serial do not change, nothing is installed
@@ -102,6 +103,27 @@ check "census: MESSAGE_ID for avmigrate-fleet summary" contains "$census" "MESSA
 check "census: the blocker" contains "$census" "AVMIGRATE_BLOCKERS=disk-space"
 check "census: state and serial" contains "$census" "AVMIGRATE_STATE=scheduled.*AVMIGRATE_MANIFEST_SERIAL=5\|AVMIGRATE_MANIFEST_SERIAL=5.*AVMIGRATE_STATE=scheduled"
 check "census: a wave 1..100" contains "$census" "AVMIGRATE_WAVE=\([1-9]\|[1-9][0-9]\|100\)\b"
+# What the central journal would get, read by the admin's view: the fields
+# must be the ones avmigrate-fleet summary counts.
+remote=/lib/systemd/systemd-journal-remote
+[ -x "$remote" ] || remote=/usr/lib/systemd/systemd-journal-remote
+python3 - "$census" >"$td/census.export" <<'PY'
+import re, sys
+line = sys.argv[1]
+msg, fields = re.match(r".*?: (.*) \[(MESSAGE_ID=.*)\]$", line).groups()
+print("__REALTIME_TIMESTAMP=1764000000000000\n__MONOTONIC_TIMESTAMP=1\n_BOOT_ID=" + "1" * 32)
+print("_MACHINE_ID=" + open("/etc/machine-id").read().strip() + "\nMESSAGE=" + msg)
+print("\n".join(fields.split(" ")) + "\n")
+PY
+mkdir -p "$td/journal"
+"$remote" -o "$td/journal/remote.journal" - <"$td/census.export" 2>/dev/null
+wave=$(sed -n 's/.*AVMIGRATE_WAVE=\([0-9]*\).*/\1/p' <<<"$census")
+summary=$("$AVM_BUILD_DIR/fleet/avmigrate-fleet" summary --journal-dir "$td/journal" --json)
+echo "summary: $summary"
+check "census: avmigrate-fleet summary counts its wave, state and blocker" python3 -c '
+import json, sys
+g = json.loads(sys.argv[1])
+sys.exit(0 if (g["waves"], g["states"], g["blockers"]) == ({sys.argv[2]: 1}, {"scheduled": 1}, {"disk-space": 1}) else 1)' "$summary" "$wave"
 check "census: nothing installed" not installed test-new
 check "census: no job" [ "$(prop Job)" = "/" ]
 
