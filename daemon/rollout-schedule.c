@@ -15,6 +15,7 @@
 #include "log.h"
 #include "phasing.h"
 #include "rollout.h"
+#include "state.h"
 #include "util.h"
 #include "window.h"
 
@@ -160,6 +161,7 @@ static void start_job(Manager *m, const char *artifact, const char *sha256) {
                 snprintf(j->artifact, sizeof(j->artifact), "%s", artifact);
                 snprintf(j->artifact_sha256, sizeof(j->artifact_sha256), "%s", sha256);
                 job_timeline(j, "artifact-downloaded", NULL, fm->artifact.url);
+                (void) state_save_job(j); /* a restart must not fall back to the repository */
         }
         snprintf(wave, sizeof(wave), "AVMIGRATE_WAVE=%u", rollout_wave(m));
         rollout_log(m, AVM_MID_ROLLOUT_STARTED, LOG_INFO, (const char *const[]){ wave, NULL },

@@ -66,7 +66,7 @@ static void poll_done(Rollout *r, int error, const char *why) {
 /* As documented in org.avmigrate.Migrate1.xml: verification (signature,
  * signer, schema, expiry, serial) or download (network, TLS, HTTP, size). */
 const char *rollout_error_name(int error) {
-        if (error == -EKEYREJECTED || error == -EBADMSG || error == -EKEYEXPIRED || error == -ESTALE)
+        if (error == -EKEYREJECTED || error == -EBADMSG || error == -EKEYEXPIRED || error == -ESTALE || error == -ENOKEY)
                 return AVM_ERROR_SIGNATURE_INVALID;
         return AVM_ERROR_DOWNLOAD_FAILED;
 }
