@@ -96,6 +96,7 @@ MinDiskSpaceMB=100000000"
 check "a manifest whose wave is ahead: State scheduled" wait_state scheduled
 check "ScheduledAt is the phase start" [ "$(prop ScheduledAt)" = "${wave_at}000000" ]
 check "the serial is kept" [ "$(kept_serial)" = 5 ]
+check "avmigratectl status shows when" contains "$("$AVMIGRATECTL" status)" "Scheduled.*(in 5[89]min\|(in 1h"
 for _ in $(seq 1 100); do log_has "Readiness census" && break; sleep 0.1; done
 census=$(grep "Readiness census" "$td/daemon.log" | tail -n 1)
 echo "census: $census"
