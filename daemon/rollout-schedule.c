@@ -14,17 +14,13 @@
 #include "engine.h"
 #include "log.h"
 #include "phasing.h"
+#include "rollout-timing.h"
 #include "rollout.h"
 #include "state.h"
 #include "util.h"
 #include "window.h"
 
 #define RETRY_USEC (15 * 60 * USEC_PER_SEC) /* after a refused start */
-#define WINDOW_SEARCH_MIN (8 * 24 * 60)     /* a week and a day, minute by minute */
-
-static uint64_t max_u64(uint64_t a, uint64_t b) {
-        return a > b ? a : b;
-}
 
 static int machine_id(char ret[SD_ID128_STRING_MAX]) {
         sd_id128_t id;
@@ -39,14 +35,10 @@ static int machine_id(char ret[SD_ID128_STRING_MAX]) {
 /* Start of the first phase that includes this machine; 0 if none does. */
 static uint64_t phase_start(const FleetManifest *fm) {
         char id[SD_ID128_STRING_MAX];
-        int bucket;
 
-        if (machine_id(id) < 0 || (bucket = fleet_phase_bucket(fm->salt, id)) < 0)
+        if (machine_id(id) < 0)
                 return 0;
-        for (size_t i = 0; i < fm->n_phases; i++)
-                if (fm->phases[i].percentage_bp > (unsigned) bucket)
-                        return fm->phases[i].start_usec ? fm->phases[i].start_usec : 1;
-        return 0;
+        return rollout_phase_start(fm, fleet_phase_bucket(fm->salt, id));
 }
 
 unsigned rollout_wave(Manager *m) {
@@ -65,60 +57,19 @@ bool rollout_eligible(Manager *m, uint64_t now) {
                 fleet_manifest_check_expiry(m->manifest, now, NULL, 0) >= 0;
 }
 
-/* The first minute at or after t inside w (local time); 0 if none within a week. */
-static uint64_t window_next(const Window *w, uint64_t t) {
-        time_t s = (time_t) (t / USEC_PER_SEC);
-
-        if (window_contains(w, s))
-                return t;
-        s -= s % 60;
-        for (unsigned i = 1; i <= WINDOW_SEARCH_MIN; i++)
-                if (window_contains(w, s + (time_t) i * 60))
-                        return (uint64_t) (s + (time_t) i * 60) * USEC_PER_SEC;
-        return 0;
-}
-
-/* The manifest's windows replace MaintenanceWindow= (the one syntax, ";"-joined). */
-static int windows(Manager *m, Window *ret) {
-        const FleetManifest *fm = m->manifest;
-        char buf[FLEET_WINDOWS_MAX * (FLEET_WINDOW_MAX + 1) + 1] = "";
-
-        if (fm->n_windows == 0)
-                return window_parse(m->config->maintenance_window ? m->config->maintenance_window : "", ret);
-        for (size_t i = 0; i < fm->n_windows; i++)
-                snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", i ? ";" : "", fm->windows[i]);
-        return window_parse(buf, ret);
-}
-
-static bool deadline_passed(const FleetManifest *fm, uint64_t t) {
-        return fm->deadline_usec && t >= fm->deadline_usec;
-}
-
 /* The next moment the migration may start under the manifest; 0 with why if none. */
 static uint64_t next_start(Manager *m, uint64_t now, const char **why) {
-        const FleetManifest *fm = m->manifest;
-        uint64_t start = phase_start(fm), t;
         Window w;
+        RolloutTiming in = {
+                .now = now,
+                .phase_start = phase_start(m->manifest),
+                .deferred_until = m->deferred_until,
+                .retry_after = m->rollout->retry_after,
+        };
 
-        if (fleet_manifest_check_expiry(fm, now, NULL, 0) < 0)
-                return *why = "expired", 0;
-        if (fm->paused)
-                return *why = "paused", 0;
-        if (start == 0)
-                return *why = "in no phase", 0;
-        t = max_u64(max_u64(now, start), m->rollout->retry_after);
-        if (deadline_passed(fm, t))
-                return t;
-        t = max_u64(t, m->deferred_until);
-        if (windows(m, &w) >= 0 && w.n > 0) {
-                uint64_t n = window_next(&w, t);
-                t = n ? n : fm->deadline_usec;
-        }
-        if (fm->deadline_usec && (t == 0 || t > fm->deadline_usec))
-                t = max_u64(max_u64(fm->deadline_usec, start), now);
-        if (t == 0)
-                *why = "no maintenance window within a week";
-        return t;
+        if (rollout_windows(m->manifest, m->config->maintenance_window, &w) >= 0)
+                in.window = &w;
+        return rollout_next_start(m->manifest, &in, why);
 }
 
 /* Whether the manifest is this desktop's business now: its "from" installed
@@ -134,7 +85,7 @@ static void start_job(Manager *m, const char *artifact, const char *sha256) {
         uint64_t now = now_usec(CLOCK_REALTIME);
         /* Past the deadline nothing holds back; the manifest's windows were
          * checked here, MaintenanceWindow= by manager_check_start(). */
-        bool force = deadline_passed(fm, now) || fm->n_windows > 0;
+        bool force = rollout_deadline_passed(fm, now) || fm->n_windows > 0;
         ProductInfo *from, *to;
         const char *error;
         char why[512], wave[32];
