@@ -232,6 +232,7 @@ check "the manifest's artifact is what was installed" [ "$(cat "$(new installed)
 check "report: the download verified at fetch and used at install" \
         [ "$(report_field '[e["event"] for e in r["timeline"] if e["event"].startswith("artifact-")]')" = "['artifact-downloaded', 'artifact-verified', 'artifact-used']" ]
 check "journal: the start names the serial" log_has "Fleet manifest 10: migration test-old → test-new started.*AVMIGRATE_MANIFEST_SERIAL=10"
+check "journal: the end names the serial" log_has "finished: completed.*AVMIGRATE_RESULT=completed.*AVMIGRATE_MANIFEST_SERIAL=10"
 check "no partial download is left" [ -z "$(find "$td/state/fleet" -name '*.part')" ]
 
 # 9. polkit refuses Refresh to an unprivileged caller (avm-polkit-stub refuses games at once).
