@@ -12,6 +12,7 @@
 #include <systemd/sd-id128.h>
 
 #include "engine.h"
+#include "errors.h"
 #include "log.h"
 #include "phasing.h"
 #include "rollout-timing.h"
@@ -96,8 +97,7 @@ static void start_job(Manager *m, const char *artifact, const char *sha256) {
         if (k >= 0)
                 k = engine_start(m, from, to, false, false, &j);
         else {
-                snprintf(m->last_error, sizeof(m->last_error), "%s: %s", error, why);
-                manager_changed(m);
+                rollout_set_error(m, error, "%s", why);
         }
         if (k < 0) {
                 r->retry_after = now + RETRY_USEC;
@@ -127,8 +127,7 @@ static void on_artifact(Manager *m, int error, const char *path, const char *sha
                 r->retry_after = now_usec(CLOCK_REALTIME) + RETRY_USEC;
                 rollout_log(m, AVM_MID_ROLLOUT_STARTED, LOG_WARNING, NULL,
                             "Fleet manifest: the artifact could not be downloaded; retrying later: %s", why);
-                snprintf(m->last_error, sizeof(m->last_error), "org.avmigrate.Migrate1.Error.DownloadFailed: %s", why);
-                manager_changed(m);
+                rollout_set_error(m, AVM_ERROR_DOWNLOAD_FAILED, "%s", why);
                 return;
         }
         if (applies(m) && rollout_eligible(m, now_usec(CLOCK_REALTIME)))
@@ -173,6 +172,11 @@ static void reschedule_now(Manager *m) {
         uint64_t now = now_usec(CLOCK_REALTIME), t = 0;
         int k = 0;
 
+        if (job_active(m->job) && r->census_worker) {
+                /* Two preflights must not probe the same scope at once: the job's wins. */
+                r->census_worker = worker_free(r->census_worker);
+                log_info("Readiness census stopped: a migration started.");
+        }
         if (!applies(m)) {
                 r->timer = sd_event_source_disable_unref(r->timer);
                 if (!r->starting)

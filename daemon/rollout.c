@@ -63,6 +63,30 @@ static void poll_done(Rollout *r, int error, const char *why) {
         rollout_reschedule(r->manager);
 }
 
+/* LastError says what the rollout could not do, unless it holds a job's
+ * error (kept until the next job: the admin must see that first); name NULL
+ * clears the rollout's own. */
+void rollout_set_error(Manager *m, const char *name, const char *format, ...) {
+        Rollout *r = m->rollout;
+        va_list ap;
+        int k;
+
+        /* Ours only while it still says what we wrote (a job may have
+         * cleared it, or put its own there). */
+        if (m->last_error[0] && !streq(m->last_error, r->error))
+                return;
+        if (!name)
+                m->last_error[0] = 0;
+        else {
+                k = snprintf(m->last_error, sizeof(m->last_error), "%s: ", name);
+                va_start(ap, format);
+                vsnprintf(m->last_error + k, sizeof(m->last_error) - (size_t) k, format, ap);
+                va_end(ap);
+        }
+        snprintf(r->error, sizeof(r->error), "%s", m->last_error);
+        manager_changed(m);
+}
+
 /* As documented in org.avmigrate.Migrate1.xml: verification (signature,
  * signer, schema, expiry, serial) or download (network, TLS, HTTP, size). */
 const char *rollout_error_name(int error) {
@@ -79,8 +103,7 @@ static void reject(Rollout *r, int error, const char *why) {
         snprintf(field, sizeof(field), "AVMIGRATE_REASON=%s", why);
         rollout_log(m, AVM_MID_MANIFEST_REJECTED, LOG_WARNING, (const char *const[]){ field, NULL },
                     "Fleet manifest from %s not used: %s", m->config->manifest_url, why);
-        snprintf(m->last_error, sizeof(m->last_error), "%s: fleet manifest not used: %s", rollout_error_name(error), why);
-        manager_changed(m);
+        rollout_set_error(m, rollout_error_name(error), "fleet manifest not used: %s", why);
         poll_done(r, error, why);
 }
 
@@ -93,15 +116,6 @@ static int save_file(const char *name, const void *data, size_t size) {
         if (r < 0)
                 log_warning_errno(r, "Cannot keep the fleet manifest's %s: %m", name);
         return r;
-}
-
-/* A LastError that was about the manifest no longer holds once one is accepted. */
-static void clear_manifest_error(Manager *m) {
-        const char *names[] = { AVM_ERROR_SIGNATURE_INVALID, AVM_ERROR_DOWNLOAD_FAILED };
-
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                if (strncmp(m->last_error, names[i], strlen(names[i])) == 0 && strstr(m->last_error, "fleet manifest"))
-                        m->last_error[0] = 0;
 }
 
 static int accept_manifest(Rollout *r, const FleetManifest *fm, const void *sig, size_t sig_size) {
@@ -126,7 +140,7 @@ static int accept_manifest(Rollout *r, const FleetManifest *fm, const void *sig,
 
         r->manifest = *fm;
         m->manifest = &r->manifest;
-        clear_manifest_error(m);
+        rollout_set_error(m, NULL, NULL);
         snprintf(serial, sizeof(serial), "%" PRIu64, fm->serial);
         rollout_log(m, AVM_MID_MANIFEST_ACCEPTED, LOG_INFO, NULL, "Fleet manifest %s accepted: %s → %s%s.", serial, fm->from,
                     fm->to, fm->paused ? " (paused)" : "");

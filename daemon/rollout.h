@@ -50,6 +50,7 @@ typedef struct Rollout {
         sd_event_source *timer, *defer;
         bool starting;        /* a start is on its way (the artifact download) */
         uint64_t retry_after; /* CLOCK_REALTIME: a start was refused; not again before */
+        char error[600];      /* what rollout_set_error() put into LastError ("" none) */
 
         /* the artifact */
         FleetFetch *artifact_fetch;
@@ -71,6 +72,8 @@ Rollout *rollout_free(Rollout *r);
 /* Fetches the manifest now; cb (may be NULL) when done. -EBUSY with too many
  * waiting, -ENOTCONN without ManifestURL=. */
 int rollout_poll(Manager *m, RolloutPollDone cb, void *userdata);
+
+void rollout_set_error(Manager *m, const char *name, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
 /* The D-Bus error name for a failed poll's error. */
 const char *rollout_error_name(int error);
