@@ -44,10 +44,12 @@ int verb_refresh(sd_bus *bus, int argc, char **argv) {
 
         r = call_manager(bus, "Refresh", &error, NULL, NULL);
         if (r < 0 && error_is(&error, "NotSupported")) {
+                /* No ManifestURL=: nothing to fetch (avmigrate-refresh.service
+                 * counts this as success on desktops without a fleet). */
                 if (arg_json)
                         print_json_error(error.name, error.message);
-                fprintf(stderr, "%s\n", _("not supported yet"));
-                return EXIT_FAIL;
+                fprintf(stderr, "%s\n", error.message ? error.message : _("not supported yet"));
+                return EXIT_NOTHING_TO_DO;
         }
         if (r < 0)
                 return report_error("Refresh", &error, r);

@@ -7,8 +7,10 @@
 #include "errors.h"
 #include "history.h"
 #include "log.h"
+#include "manifest.h"
 #include "polkit.h"
 #include "report.h"
+#include "rollout.h"
 #include "utf8.h"
 #include "util.h"
 #include "window.h"
@@ -337,6 +339,9 @@ static void postpone_authorized(sd_bus_message *msg, void *userdata, bool allowe
                 reply_error_name(msg, AVM_ERROR_NOTHING_TO_DO, "There is no migration to postpone.");
         else if (s.deferrals_left == 0)
                 reply_error_name(msg, AVM_ERROR_NOT_ELIGIBLE, "No postponements are left.");
+        else if (m->manifest && m->manifest->deadline_usec && now >= m->manifest->deadline_usec)
+                reply_error_name(msg, AVM_ERROR_NOT_ELIGIBLE,
+                                 "The fleet rollout's deadline has passed; it can no longer be postponed.");
         else {
                 m->deferrals_used++;
                 m->deferred_until = now + c->usec;
@@ -370,9 +375,48 @@ static int method_postpone(sd_bus_message *msg, void *userdata, sd_bus_error *er
         return authorize(msg, "org.avmigrate.Migrate1.postpone", postpone_authorized, c);
 }
 
+static void refresh_done(Manager *m, int error, const char *why, void *userdata) {
+        sd_bus_message *msg = userdata;
+
+        if (error < 0)
+                reply_error_name(msg, rollout_error_name(error), why ? why : strerror(-error));
+        else
+                (void) sd_bus_reply_method_return(msg, NULL);
+        sd_bus_message_unref(msg);
+}
+
+/* Answers once the poll is over: the caller learns whether the manifest was
+ * taken, and why not. */
+static void refresh_authorized(sd_bus_message *msg, void *userdata, bool allowed, const sd_bus_error *error) {
+        Call *c = userdata;
+        Manager *m = c->manager;
+        int r;
+
+        free(c);
+        if (!allowed) {
+                reply_error(msg, error);
+                return;
+        }
+        r = rollout_poll(m, refresh_done, sd_bus_message_ref(msg));
+        if (r >= 0)
+                return;
+        sd_bus_message_unref(msg);
+        if (r == -ENOTCONN)
+                reply_error_name(msg, AVM_ERROR_NOT_SUPPORTED, "No fleet manifest is configured (ManifestURL= is empty).");
+        else
+                reply_error_name(msg, AVM_ERROR_BUSY, "Too many refreshes are waiting; try again later.");
+}
+
 static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return sd_bus_error_set(error, AVM_ERROR_NOT_SUPPORTED,
-                                "Fleet manifests are not supported by this version (no ManifestURL= handling yet).");
+        Manager *m = userdata;
+        Call *c;
+
+        if (!m->rollout)
+                return sd_bus_error_set(error, AVM_ERROR_NOT_SUPPORTED, "No fleet manifest is configured (ManifestURL= is empty).");
+        c = call_new(m);
+        if (!c)
+                return -ENOMEM;
+        return authorize(msg, "org.avmigrate.Migrate1.refresh", refresh_authorized, c);
 }
 
 /* JSON from reports holds vendor text, which json-c passes through byte

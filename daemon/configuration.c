@@ -93,6 +93,9 @@ AvmConfig *config_free(AvmConfig *c) {
         free(c->package_backend);
         free(c->manifest_url);
         free(c->trusted_ca);
+        free(c->manifest_server_ca);
+        free(c->client_certificate);
+        free(c->client_key);
         for (size_t i = 0; i < c->n_entries; i++) {
                 free(c->entries[i].section);
                 free(c->entries[i].key);
@@ -404,6 +407,12 @@ static int parse_manager_key(AvmConfig *c, const char *key, const char *value, P
                 return set_string(&c->manifest_url, value);
         if (streq(key, "TrustedCA"))
                 return set_string(&c->trusted_ca, value);
+        if (streq(key, "ManifestServerCA"))
+                return set_string(&c->manifest_server_ca, value);
+        if (streq(key, "ClientCertificate"))
+                return set_string(&c->client_certificate, value);
+        if (streq(key, "ClientKey"))
+                return set_string(&c->client_key, value);
 
         snprintf(ctx->message, sizeof(ctx->message), "unknown key '%.64s' in section [Manager]", key);
         return -EINVAL;

@@ -46,6 +46,9 @@ typedef struct AvmConfig {
         char *package_backend;
         char *manifest_url;
         char *trusted_ca;
+        char *manifest_server_ca; /* ManifestServerCA=: the HTTPS server's CA (NULL: the system's) */
+        char *client_certificate; /* ClientCertificate=, ClientKey=: mTLS to the manifest server */
+        char *client_key;
         ScopeList protected_paths;   /* ProtectedPaths= */
         ScopeList protected_exclude; /* ProtectedPathsExclude= */
         bool protect_mounts;         /* ProtectMounts= */

@@ -8,6 +8,7 @@
 #include "history.h"
 #include "inhibit.h"
 #include "log.h"
+#include "manifest.h"
 #include "monitor.h"
 #include "paths.h"
 #include "report.h"
@@ -140,14 +141,16 @@ static void engine_finish(Job *j, const char *result) {
         snprintf(text, sizeof(text), "Migration %s → %s %s.", j->from, j->to, result);
         set_status(j, text);
         {
-                char f_result[48], f_from[96], f_to[96], f_gap[64];
+                char f_result[48], f_from[96], f_to[96], f_gap[64], f_serial[64];
 
                 snprintf(f_result, sizeof(f_result), "AVMIGRATE_RESULT=%s", result);
                 snprintf(f_from, sizeof(f_from), "AVMIGRATE_FROM=%s", j->from);
                 snprintf(f_to, sizeof(f_to), "AVMIGRATE_TO=%s", j->to);
                 snprintf(f_gap, sizeof(f_gap), "AVMIGRATE_GAP_USEC=%" PRIu64, j->gap_usec);
+                /* The fleet manifest in force (0: none), for the admin's view per rollout. */
+                snprintf(f_serial, sizeof(f_serial), "AVMIGRATE_MANIFEST_SERIAL=%" PRIu64, m->manifest ? m->manifest->serial : 0);
                 log_event_fields(AVM_MID_JOB_FINISHED, streq(result, "completed") ? LOG_INFO : LOG_WARNING, j->id,
-                                 (const char *const[]){ f_result, f_from, f_to, f_gap, NULL },
+                                 (const char *const[]){ f_result, f_from, f_to, f_gap, f_serial, NULL },
                                  "Job %" PRIu64 " (%s → %s) finished: %s%s%s", j->id, j->from, j->to, result,
                                  j->last_error[0] ? ": " : "", j->last_error);
         }

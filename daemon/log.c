@@ -62,7 +62,16 @@ static void log_event_va(const char *message_id, int level, uint64_t job_id, con
 
         vsnprintf(buf, sizeof(buf), format, ap);
         if (!journal) {
-                log_internal(level, 0, "%s", buf);
+                /* No journal (a shell, the test environment): the fields
+                 * follow the message, so nothing a central journal would
+                 * get is lost from the log. */
+                char extra[1024] = "";
+                for (size_t i = 0; fields && fields[i] && i < LOG_EVENT_MAX_FIELDS; i++)
+                        snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " %s", fields[i]);
+                if (fields && fields[0])
+                        log_internal(level, 0, "%s [MESSAGE_ID=%s%s]", buf, message_id, extra);
+                else
+                        log_internal(level, 0, "%s", buf);
                 return;
         }
         snprintf(mid, sizeof(mid), "MESSAGE_ID=%s", message_id);

@@ -40,3 +40,8 @@ void log_event_fields(const char *message_id, int level, uint64_t job_id, const 
 #define AVM_MID_HANDOVER "5a3f0c1e7d2b4f6a9e1c3b5d7f9a0b24"
 #define AVM_MID_UNPROTECTED "5a3f0c1e7d2b4f6a9e1c3b5d7f9a0b25"
 #define AVM_MID_STATE_CORRUPT "5a3f0c1e7d2b4f6a9e1c3b5d7f9a0b26"
+#define AVM_MID_MANIFEST_ACCEPTED "5a3f0c1e7d2b4f6a9e1c3b5d7f9a0b27"
+#define AVM_MID_MANIFEST_REJECTED "5a3f0c1e7d2b4f6a9e1c3b5d7f9a0b28"
+#define AVM_MID_ROLLOUT_STARTED "5a3f0c1e7d2b4f6a9e1c3b5d7f9a0b29"
+/* What avmigrate-fleet summary reads (fleet/summary-sources.h FLEET_MID_CENSUS). */
+#define AVM_MID_CENSUS "8df63d31d9074706a0027fedecea2ca7"

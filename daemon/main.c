@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "polkit.h"
 #include "report-upload.h"
+#include "rollout.h"
 #include "util.h"
 
 #define EXIT_GRACE_USEC (60 * USEC_PER_SEC)
@@ -126,6 +127,9 @@ static int run(void) {
 
         if (resume)
                 engine_resume_after_restart(m, resume);
+        r = rollout_setup(m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot set up the fleet rollout: %m");
         (void) sd_notify(false, "READY=1");
         manager_set_status(m, m->job ? m->job->status_text : "Idle.");
         log_info("avmigrated " PACKAGE_VERSION " ready: %zu product plugins, state %s.", m->products.n, manager_state(m));
@@ -138,6 +142,8 @@ finish:
         polkit_cancel_all();
         report_upload_done();
         metrics_done();
+        if (m)
+                rollout_free(m->rollout);
         manager_free(m);
         return r < 0 || bus_lost ? EXIT_FAILURE : EXIT_SUCCESS;
 }

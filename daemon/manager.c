@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "engine.h"
 #include "history.h"
+#include "manifest.h"
 #include "log.h"
 #include "manager.h"
 #include "monitor.h"
@@ -52,8 +53,14 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
+/* An accepted fleet manifest names the products for this machine (signed
+ * policy outranks the local Discouraged=/Approved=). */
+static const char *discouraged_id(Manager *m) {
+        return m->manifest ? m->manifest->from : m->config->discouraged;
+}
+
 ProductInfo *manager_discouraged(Manager *m) {
-        ProductInfo *p = products_find(&m->products, m->config->discouraged);
+        ProductInfo *p = products_find(&m->products, discouraged_id(m));
         return p && p->installed ? p : NULL;
 }
 
@@ -64,6 +71,7 @@ ProductInfo *manager_replacement(Manager *m, const char *preferred) {
 
                 for (char **a = m->config->approved; a && *a; a++)
                         approved = approved || streq(*a, preferred);
+                approved = approved || (m->manifest && streq(m->manifest->to, preferred));
                 if (!p || !approved)
                         return NULL;
                 return p->installed || (p->capabilities & AVM_CAP_INSTALL) ? p : NULL;
@@ -110,7 +118,8 @@ const char *manager_state(Manager *m) {
 
 void manager_snapshot(Manager *m, PropertySnapshot *s) {
         Job *j = m->job;
-        ProductInfo *d = products_find(&m->products, m->config->discouraged), *r = manager_replacement(m, NULL);
+        ProductInfo *d = products_find(&m->products, discouraged_id(m)),
+                    *r = manager_replacement(m, m->manifest ? m->manifest->to : NULL);
         size_t n = 0;
 
         *s = (PropertySnapshot){};
@@ -164,7 +173,7 @@ int manager_check_start(Manager *m, const char *replacement, bool force, Product
         if (!from) {
                 *ret_error = AVM_ERROR_NOTHING_TO_DO;
                 snprintf(why, why_size, "No discouraged product (%s) is installed.",
-                         m->config->discouraged ? m->config->discouraged : "none configured");
+                         discouraged_id(m) ? discouraged_id(m) : "none configured");
                 return -ENOENT;
         }
         to = manager_replacement(m, replacement);

@@ -10,6 +10,7 @@
 
 /* fleet/manifest.h */
 typedef struct FleetManifest FleetManifest;
+typedef struct Rollout Rollout;
 
 typedef struct PropertySnapshot {
         char state[24];
@@ -42,7 +43,7 @@ typedef struct ManagerObserver {
         void (*manifest_changed)(Manager *m); /* a fleet manifest was accepted (manager_manifest()) */
 } ManagerObserver;
 
-#define MANAGER_OBSERVERS_MAX 4
+#define MANAGER_OBSERVERS_MAX 8
 
 struct Manager {
         sd_event *event;
@@ -62,6 +63,7 @@ struct Manager {
         uint64_t gap_usec;
         uint64_t scheduled_at;
         FleetManifest *manifest; /* the last accepted fleet manifest, or NULL (no ManifestURL=, none yet) */
+        Rollout *rollout;        /* rollout.h: polling and scheduling, with ManifestURL= */
         uint64_t deferred_until;
         unsigned deferrals_used;
 

@@ -288,16 +288,38 @@ static int copy_verified(OpContext *c, const char *src, const char *want, char *
         return r;
 }
 
+/* The fleet manifest's artifact, downloaded by the daemon (rollout-artifact.c)
+ * into the same place copy_verified() keeps a local one, with the hash the
+ * signed manifest named: checked once more here. */
+static int check_downloaded(OpContext *c, Job *j, Product *to) {
+        char hex[65];
+        uint64_t size;
+        int r;
+
+        r = sha256_file(j->artifact, hex, &size);
+        if (r < 0)
+                return op_fail(c, r, "cannot read the downloaded artifact %s: %s", j->artifact, strerror(-r));
+        if (!streq(hex, j->artifact_sha256))
+                return op_fail(c, -EBADMSG, "the downloaded artifact %s has SHA-256 %s, expected %s", j->artifact, hex,
+                               j->artifact_sha256);
+        op_event(c, "artifact-verified", to->plugin->id, j->artifact);
+        send_data(c->fd, "skipped", false, NULL);
+        return 0;
+}
+
 /* Artifacts given locally ([Product <id>] Artifact=, ArtifactSHA256=) are
- * verified here; downloads from the fleet manifest arrive with the fleet
- * work. Without an artifact the product comes from the package repositories. */
-static int step_fetch(OpContext *c, Product *to) {
+ * verified here, and so is the one the daemon downloaded for a fleet
+ * manifest. Without an artifact the product comes from the package
+ * repositories. */
+static int step_fetch(OpContext *c, Job *j, Product *to) {
         const char *artifact = avm_host_config(&to->host, "Artifact");
         const char *want = avm_host_config(&to->host, "ArtifactSHA256");
         char path[PATH_MAX];
         json_object *o;
         int r;
 
+        if (isempty(artifact) && j->artifact[0])
+                return check_downloaded(c, j, to);
         if (isempty(artifact)) {
                 send_data(c->fd, "skipped", true, NULL);
                 return 0;
@@ -591,7 +613,7 @@ int steps_run(int fd, Job *j, const AvmConfig *cfg, ProductSet *products) {
         case STEP_PREFLIGHT:
                 return step_preflight(&c, cfg, from, to);
         case STEP_FETCH:
-                return step_fetch(&c, to);
+                return step_fetch(&c, j, to);
         case STEP_INSTALL:
                 return step_install(&c, j, to);
         case STEP_VERIFY_REPLACEMENT:

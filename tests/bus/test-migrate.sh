@@ -66,5 +66,7 @@ check "PropertiesChanged emitted for State" grep -q '"State"' "$AVM_TESTENV_DIR/
 # Nothing left to do now.
 err=$(start_job 2>&1)
 check "second Start → NothingToDo" contains "$err" 'No discouraged product' 
-check "Refresh → NotSupported" contains "$(mcall Refresh 2>&1)" 'not supported' 
+check "Refresh without ManifestURL= → NotSupported" contains "$(mcall Refresh 2>&1)" 'No fleet manifest is configured (ManifestURL= is empty)'
+"$AVMIGRATECTL" refresh 2>/dev/null
+check "avmigratectl refresh without ManifestURL=: nothing to do (2), what avmigrate-refresh.service accepts" [ $? = 2 ]
 finish
