@@ -116,6 +116,8 @@ static int run(void) {
         r = connect_bus(m);
         if (r >= 0)
                 r = setup_reports(m);
+        if (r >= 0)
+                manager_detect(m);
         if (r < 0) {
                 m->job = resume;
                 goto finish;

@@ -399,10 +399,6 @@ int manager_startup(Manager *m) {
          * desktop bare until this returns. */
         (void) engine_restore_first(m, j);
 
-        /* Detection runs once the bus name is ours (State "detecting"
-         * meanwhile): a slow vendor tool must not delay the API. */
-        manager_detect(m);
-
         if (corrupt[0]) {
                 snprintf(m->last_error, sizeof(m->last_error),
                          "org.avmigrate.Migrate1.Error.StateCorrupt: the job state file was corrupt and was moved "

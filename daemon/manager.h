@@ -86,6 +86,10 @@ struct Manager {
 
 int manager_new(Manager **ret);
 Manager *manager_free(Manager *m);
+/* Loads configuration and state and restores protection if a crash left a
+ * gap open; the first detection is the caller's, once the bus name is ours
+ * (State "detecting" meanwhile): neither a slow vendor tool nor the worker's
+ * start may delay the API. */
 int manager_startup(Manager *m);
 
 /* The product the policy would migrate from / to now, or NULL. */

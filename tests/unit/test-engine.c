@@ -80,6 +80,7 @@ static Manager *new_manager(void) {
 
         if (manager_new(&m) < 0 || manager_startup(m) < 0)
                 abort();
+        manager_detect(m);
         (void) manager_add_observer(m, &recorder);
         w = fake_worker_find("detect");
         CHECK(w != NULL);
@@ -252,6 +253,7 @@ static void test_resume(void) {
         fake_worker_auto("restore", 0, "{}");
         if (manager_new(&m) < 0 || manager_startup(m) < 0)
                 abort();
+        manager_detect(m);
         (void) manager_add_observer(m, &recorder);
         CHECK(fake_worker_started("restore") == 1);
         j = m->job;
@@ -268,6 +270,7 @@ static void test_resume(void) {
 
         if (manager_new(&m) < 0 || manager_startup(m) < 0)
                 abort();
+        manager_detect(m);
         j = m->job;
         m->job = NULL;
         CHECK(j && j->state == JOB_ROLLING_BACK);

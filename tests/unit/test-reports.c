@@ -209,6 +209,7 @@ static void test_metrics_rate(void) {
         fclose(f);
         if (manager_new(&m) < 0 || manager_startup(m) < 0)
                 abort();
+        manager_detect(m);
         CHECK(metrics_setup(m) == 0);
         w = fake_worker_find("detect");
         if (w)
