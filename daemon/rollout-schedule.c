@@ -24,11 +24,18 @@
 #define RETRY_USEC (15 * 60 * USEC_PER_SEC) /* after a refused start */
 
 static int machine_id(char ret[SD_ID128_STRING_MAX]) {
+        static bool warned = false;
         sd_id128_t id;
         int r = sd_id128_get_machine(&id);
 
-        if (r < 0)
+        if (r < 0) {
+                /* Without one this desktop is in no phase and never starts:
+                 * the admin must hear of it, once. */
+                if (!warned)
+                        log_warning_errno(r, "No machine id (/etc/machine-id): this machine is in no rollout phase: %m");
+                warned = true;
                 return r;
+        }
         sd_id128_to_string(id, ret);
         return 0;
 }
