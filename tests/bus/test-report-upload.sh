@@ -24,18 +24,7 @@ mid=$(cat /etc/machine-id)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="https://127.0.0.1:$port/mtls/reports"
 
-cat >"$dir/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $dir/nginx/nginx.pid;
-error_log $dir/nginx/error.log info;
-events { worker_connections 64; }
-http {
-        access_log $dir/nginx/access.log;
-        client_body_temp_path $dir/nginx/body;
-        proxy_temp_path $dir/nginx/proxy;
-        fastcgi_temp_path $dir/nginx/fastcgi;
-        uwsgi_temp_path $dir/nginx/uwsgi;
-        scgi_temp_path $dir/nginx/scgi;
+{ "$(dirname "$0")/../fleet/nginx-prelude" "$dir/nginx"; cat <<CONF
         server {
                 listen 127.0.0.1:$port ssl;
                 ssl_certificate $pki/server.pem;
@@ -51,6 +40,7 @@ http {
         }
 }
 CONF
+} >"$dir/nginx/nginx.conf"
 nginx_pid=''
 # shellcheck disable=SC2317 # called by the EXIT trap
 nginx_stop() {

@@ -33,18 +33,7 @@ trap stop_nginx EXIT
 mkdir -p "$www" "$td/nginx"
 chmod -R a+rX "$pki" "$www"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$td/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $td/nginx/nginx.pid;
-error_log $td/nginx/error.log info;
-events { worker_connections 64; }
-http {
-        access_log $td/nginx/access.log;
-        client_body_temp_path $td/nginx/body;
-        proxy_temp_path $td/nginx/proxy;
-        fastcgi_temp_path $td/nginx/fastcgi;
-        uwsgi_temp_path $td/nginx/uwsgi;
-        scgi_temp_path $td/nginx/scgi;
+{ "$here/../fleet/nginx-prelude" "$td/nginx"; cat <<CONF
         default_type application/octet-stream;
         server {
                 listen 127.0.0.1:$port ssl;
@@ -54,6 +43,7 @@ http {
         }
 }
 CONF
+} >"$td/nginx/nginx.conf"
 nginx -p "$td/nginx" -e "$td/nginx/error.log" -c "$td/nginx/nginx.conf" -g 'daemon off;' &
 nginx_pid=$!
 url=https://127.0.0.1:$port/manifest.json

@@ -48,18 +48,7 @@ free_port() {
 port=$(free_port)
 stall_port=$(free_port)
 
-cat >"$tmp/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log info;
-events { worker_connections 64; }
-http {
-        access_log $tmp/nginx/access.log;
-        client_body_temp_path $tmp/nginx/body;
-        proxy_temp_path $tmp/nginx/proxy;
-        fastcgi_temp_path $tmp/nginx/fastcgi;
-        uwsgi_temp_path $tmp/nginx/uwsgi;
-        scgi_temp_path $tmp/nginx/scgi;
+{ "$here/nginx-prelude" "$tmp/nginx"; cat <<CONF
         types { application/json json; }
         default_type application/octet-stream;
         server {
@@ -75,6 +64,7 @@ http {
         }
 }
 CONF
+} >"$tmp/nginx/nginx.conf"
 nginx -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" -g 'daemon off;' &
 nginx_pid=$!
 python3 "$here/stall-server" "$stall_port" "$tmp/pki/server.pem" "$tmp/pki/server.key" >"$tmp/stall.log" &
