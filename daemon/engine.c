@@ -134,6 +134,7 @@ static void engine_finish(Job *j, const char *result) {
                 json_object_put(report);
         }
         snprintf(m->last_result, sizeof(m->last_result), "%s", result);
+        m->last_result_serial = m->manifest ? m->manifest->serial : 0;
         if (streq(result, "completed"))
                 products_migrated(m, j);
         m->gap_usec = j->gap_usec;

@@ -104,6 +104,10 @@ const char *manager_state(Manager *m) {
                 return j->state == JOB_PAUSED ? "paused" : "running";
         if (!m->detected)
                 return "detecting";
+        /* Set only when the rollout will start it (rollout-schedule.c), even
+         * after a failed job (a higher manifest serial): say what comes next. */
+        if (m->scheduled_at && manager_discouraged(m))
+                return "scheduled";
         if (m->last_result[0]) {
                 if (streq(m->last_result, "completed"))
                         return manager_discouraged(m) ? "pending" : "completed";
@@ -113,7 +117,7 @@ const char *manager_state(Manager *m) {
         }
         if (!manager_discouraged(m))
                 return "idle";
-        return m->scheduled_at ? "scheduled" : "pending";
+        return "pending";
 }
 
 void manager_snapshot(Manager *m, PropertySnapshot *s) {
@@ -222,6 +226,7 @@ int manager_save(Manager *m) {
 
         json_object_object_add(o, "last_job_id", json_object_new_int64((int64_t) m->last_job_id));
         json_object_object_add(o, "last_result", json_object_new_string(m->last_result));
+        json_object_object_add(o, "last_result_serial", json_object_new_int64((int64_t) m->last_result_serial));
         json_object_object_add(o, "last_error", json_object_new_string(m->last_error));
         json_object_object_add(o, "gap_usec", json_object_new_int64((int64_t) m->gap_usec));
         json_object_object_add(o, "deferrals_used", json_object_new_int64(m->deferrals_used));
@@ -253,6 +258,8 @@ static void load_saved(Manager *m) {
                 m->last_job_id = (uint64_t) json_object_get_int64(v);
         if (json_object_object_get_ex(o, "last_result", &v) && json_object_is_type(v, json_type_string))
                 snprintf(m->last_result, sizeof(m->last_result), "%s", json_object_get_string(v));
+        if (json_object_object_get_ex(o, "last_result_serial", &v) && json_object_get_int64(v) >= 0)
+                m->last_result_serial = (uint64_t) json_object_get_int64(v);
         if (json_object_object_get_ex(o, "last_error", &v) && json_object_is_type(v, json_type_string))
                 snprintf(m->last_error, sizeof(m->last_error), "%s", json_object_get_string(v));
         if (json_object_object_get_ex(o, "gap_usec", &v) && json_object_get_int64(v) >= 0)

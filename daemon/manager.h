@@ -57,6 +57,10 @@ struct Manager {
 
         Job *job; /* running, or the last finished one while it stays on the bus */
         char last_result[24];
+        /* The manifest serial in force when the last job ended (0: none): a
+         * failed or rolled-back desktop is started again by the rollout only
+         * under a higher serial, the admin's sign that the cause is fixed. */
+        uint64_t last_result_serial;
         char last_error[600];
         uint64_t last_job_id;
         bool protected_;

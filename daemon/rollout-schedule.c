@@ -81,10 +81,13 @@ static uint64_t next_start(Manager *m, uint64_t now, const char **why) {
 }
 
 /* Whether the manifest is this desktop's business now: its "from" installed
- * (manager_discouraged() follows the manifest), no job, no failed one. */
+ * (manager_discouraged() follows the manifest), no job, and no job that
+ * failed or rolled back under this serial or a later one — an admin looks
+ * first, and a higher serial is their sign that the cause is fixed (else a
+ * desktop failing every poll would open a handover gap every poll). */
 static bool applies(Manager *m) {
         return m->manifest && m->detected && !job_active(m->job) && !m->rollout->starting && manager_discouraged(m) &&
-                (!m->last_result[0] || streq(m->last_result, "completed"));
+                (!m->last_result[0] || streq(m->last_result, "completed") || m->manifest->serial > m->last_result_serial);
 }
 
 static void start_job(Manager *m, const char *artifact, const char *sha256) {
