@@ -42,38 +42,54 @@ static void reply_error_name(sd_bus_message *m, const char *name, const char *te
 
 /* ---- properties ---- */
 
-#define SNAP(m, s)          \
-        PropertySnapshot s; \
-        manager_snapshot((m), &s)
+/* GetAll calls every getter with the same reply in one dispatch: build the
+ * snapshot once for it (the manager cannot change between two getters of
+ * one reply; the event loop's iteration keeps a later reply that happens to
+ * reuse the address from seeing an old snapshot). */
+static const PropertySnapshot *snapshot_for(Manager *m, sd_bus_message *reply) {
+        static PropertySnapshot snap;
+        static const sd_bus_message *snap_reply;
+        static uint64_t snap_iteration;
+        uint64_t iteration;
+
+        if (sd_event_get_iteration(m->event, &iteration) < 0 || reply != snap_reply || iteration != snap_iteration) {
+                manager_snapshot(m, &snap);
+                snap_reply = reply;
+                snap_iteration = iteration;
+        }
+        return &snap;
+}
+
+#define SNAP(m, s) const PropertySnapshot *s = snapshot_for((m), reply)
 
 static int prop_string(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
                        void *userdata, sd_bus_error *error) {
         SNAP(userdata, s);
-        const char *v = streq(property, "State") ? s.state :
-                streq(property, "Step")          ? s.step :
-                streq(property, "StatusText")    ? s.status_text :
-                streq(property, "Discouraged")   ? s.discouraged :
-                streq(property, "Replacement")   ? s.replacement :
-                                                   s.last_error;
+        const char *v = streq(property, "State") ? s->state :
+                streq(property, "Step")          ? s->step :
+                streq(property, "StatusText")    ? s->status_text :
+                streq(property, "Discouraged")   ? s->discouraged :
+                streq(property, "Replacement")   ? s->replacement :
+                                                   s->last_error;
         return bus_append_utf8(reply, v);
 }
 
 static int prop_job(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
                     void *userdata, sd_bus_error *error) {
         SNAP(userdata, s);
-        return sd_bus_message_append(reply, "o", s.job);
+        return sd_bus_message_append(reply, "o", s->job);
 }
 
 static int prop_u(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
                   void *userdata, sd_bus_error *error) {
         SNAP(userdata, s);
-        return sd_bus_message_append(reply, "u", streq(property, "Progress") ? s.progress : s.deferrals_left);
+        return sd_bus_message_append(reply, "u", streq(property, "Progress") ? s->progress : s->deferrals_left);
 }
 
 static int prop_t(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
                   void *userdata, sd_bus_error *error) {
         SNAP(userdata, s);
-        return sd_bus_message_append(reply, "t", streq(property, "ScheduledAt") ? s.scheduled_at : s.gap_usec);
+        return sd_bus_message_append(reply, "t", streq(property, "ScheduledAt") ? s->scheduled_at : s->gap_usec);
 }
 
 static int prop_protected(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
