@@ -38,6 +38,62 @@ static int read_stat(pid_t pid, char *ret_state, uint64_t *ret_start) {
         return sscanf(p, "%" SCNu64, ret_start) == 1 ? 0 : -EBADMSG;
 }
 
+/* 32 hex digits, or the 36 characters of the UUID form (the kernel's
+ * boot_id). Ours, not sd_id128_from_string(): avmigrate-worker records its
+ * pid at every start and links libsystemd only when a plugin asks for a
+ * unit (worker-lazy.c). */
+static int id128_parse(const char *s, size_t len, sd_id128_t *ret) {
+        sd_id128_t id = {};
+        size_t n = 0;
+
+        if (len != 32 && len != 36)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                int v;
+
+                if (len == 36 && (i == 8 || i == 13 || i == 18 || i == 23)) {
+                        if (s[i] != '-')
+                                return -EINVAL;
+                        continue;
+                }
+                if (s[i] >= '0' && s[i] <= '9')
+                        v = s[i] - '0';
+                else if (s[i] >= 'a' && s[i] <= 'f')
+                        v = s[i] - 'a' + 10;
+                else if (s[i] >= 'A' && s[i] <= 'F')
+                        v = s[i] - 'A' + 10;
+                else
+                        return -EINVAL;
+                id.bytes[n / 2] = (uint8_t) (id.bytes[n / 2] << 4 | v);
+                n++;
+        }
+        *ret = id;
+        return 0;
+}
+
+/* /proc/sys/kernel/random/boot_id, read once: it cannot change while we run. */
+static int boot_id_get(sd_id128_t *ret) {
+        static sd_id128_t cached;
+        static bool have;
+        _cleanup_free_ char *s = NULL;
+        size_t len;
+        int r;
+
+        if (!have) {
+                r = read_file_bounded("/proc/sys/kernel/random/boot_id", 64, &s, &len);
+                if (r < 0)
+                        return r;
+                while (len > 0 && s[len - 1] == '\n')
+                        len--;
+                r = id128_parse(s, len, &cached);
+                if (r < 0)
+                        return r;
+                have = true;
+        }
+        *ret = cached;
+        return 0;
+}
+
 int process_id_get(pid_t pid, ProcessId *ret) {
         char state;
         int r;
@@ -47,7 +103,7 @@ int process_id_get(pid_t pid, ProcessId *ret) {
         if (pid <= 0)
                 return -EINVAL;
         *ret = (ProcessId){ .pid = pid };
-        r = sd_id128_get_boot(&ret->boot_id);
+        r = boot_id_get(&ret->boot_id);
         if (r < 0)
                 return r;
         return read_stat(pid, &state, &ret->start_time);
@@ -68,7 +124,7 @@ int process_id_parse(const char *s, ProcessId *ret) {
                 return -EBADMSG;
         if (s[n] != 0 && s[n] != '\n')
                 return -EBADMSG;
-        if (sd_id128_from_string(boot, &ret->boot_id) < 0)
+        if (id128_parse(boot, strlen(boot), &ret->boot_id) < 0)
                 return -EBADMSG;
         ret->pid = pid;
         ret->start_time = start;
@@ -80,7 +136,7 @@ bool process_id_alive(const ProcessId *id) {
         uint64_t start;
         char state;
 
-        if (id->pid <= 1 || sd_id128_get_boot(&boot) < 0 || !sd_id128_equal(boot, id->boot_id))
+        if (id->pid <= 1 || boot_id_get(&boot) < 0 || !sd_id128_equal(boot, id->boot_id))
                 return false;
         if (read_stat(id->pid, &state, &start) < 0)
                 return false;

@@ -133,12 +133,12 @@ Product=probe"
 # The fetch step verifies [Product] Artifact= and keeps a root-only copy;
 # install installs exactly that copy (the test product takes the file's
 # first line as its version), re-checked first.
-artifact_config() { # artifact_config SHA256
+artifact_config() { # artifact_config SHA256 [MiB]: the artifact padded to MiB after its first line
         mkdir -p "$d/art"
-        printf '3.0-from-artifact\n' >"$d/art/test-new_3.0.pkg"
+        { printf '3.0-from-artifact\n'; head -c "$((${2:-0} * 1048576))" /dev/zero; } >"$d/art/test-new_3.0.pkg"
         set_config "[Product test-new]
 Artifact=$d/art/test-new_3.0.pkg
-ArtifactSHA256=$1"
+ArtifactSHA256=${1:-$(sha256sum "$d/art/test-new_3.0.pkg" | cut -d' ' -f1)}"
 }
 version_of() { busctl get-property "$DEST" "$OBJ" "$IFACE" Products | grep -o "\"$1\" \"[^\"]*\" \"[^\"]*\"" | cut -d'"' -f6; }
 # shellcheck disable=SC2317 # called through check
@@ -178,7 +178,10 @@ case_artifact_bad() {
         check "... no copy is kept" [ -z "$(find "$d/state/artifacts" -type f 2>/dev/null)" ]
 
         # The copy changes between fetch and install: install refuses it.
-        artifact_config "$(printf '3.0-from-artifact\n' | sha256sum | cut -d' ' -f1)"
+        # pause_at needs its Pause to arrive while fetch runs: 32 MiB to copy
+        # and hash make fetch last long enough whatever a worker's start costs
+        # (a few ms since issue 13).
+        artifact_config "" 32
         start_job >/dev/null
         check "job paused before install" pause_at install
         copy=$(find "$d/state/artifacts" -type f | head -n 1)
