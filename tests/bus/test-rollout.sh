@@ -14,6 +14,11 @@
 #   - paused inside the wave: no start; the user's postponement holds it
 #     back until the deadline, then the migration runs, with the manifest's
 #     artifact downloaded over TLS and installed
+#   - past the deadline, an artifact that is truncated (by the server, or
+#     shorter than the manifest's size), has the wrong SHA-256 or stalls
+#     (DownloadStallTimeoutSec=): no job, nothing installed, LastError and the
+#     journal say why, no partial download of a wrong hash kept; each new
+#     manifest is tried at once, not 15 minutes after the last failure
 #   - Refresh from a caller polkit refuses: refused
 set -u
 # shellcheck source=tests/bus/lib.sh
@@ -24,10 +29,15 @@ command -v nginx >/dev/null || { echo "nginx missing (tools/run-tests installs i
 td=$AVM_TESTENV_DIR
 pki=$td/pki
 www=$td/www
-nginx_pid=''
+nginx_pid='' stall_pid=''
 # shellcheck disable=SC2317 # called by the EXIT trap
-stop_nginx() { [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null; }
-trap stop_nginx EXIT
+stop_servers() {
+        # Only what this script started, by pid.
+        for pid in $nginx_pid $stall_pid; do
+                kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        done
+}
+trap stop_servers EXIT
 
 "$here/../fleet/make-pki" "$pki" >/dev/null
 mkdir -p "$www" "$td/nginx"
@@ -47,6 +57,10 @@ CONF
 nginx -p "$td/nginx" -e "$td/nginx/error.log" -c "$td/nginx/nginx.conf" -g 'daemon off;' &
 nginx_pid=$!
 url=https://127.0.0.1:$port/manifest.json
+# The misbehaving server for the artifact's network faults (/stall, /truncated).
+sport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 "$here/../fleet/stall-server" "$sport" "$pki/server.pem" "$pki/server.key" >"$td/stall.log" 2>&1 &
+stall_pid=$!
 
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 now=$(date +%s)
@@ -161,7 +175,8 @@ check "... with its ScheduledAt" [ "$(prop ScheduledAt)" = "${wave_at}000000" ]
 set_config "[Manager]
 ManifestURL=$url
 TrustedCA=$pki/ca.pem
-ManifestServerCA=$pki/ca.pem"
+ManifestServerCA=$pki/ca.pem
+DownloadStallTimeoutSec=2"
 
 # 5. Windows, postponement and the deadline, on a wave still ahead.
 # next_local HOUR T: the first HOUR:00 local time at or after T (inside the
@@ -203,29 +218,80 @@ at=$(prop ScheduledAt)
 check "postponed: ScheduledAt is about a minute ahead" [ "$at" -gt "$((($(date +%s) + 50) * 1000000))" ]
 check "postponed: no job" [ "$(prop Job)" = "/" ]
 
-# 8. The deadline has passed: the postponement holds back no longer; the
+# 8. The deadline has passed, but the artifact cannot be had: each fault
+# ends the attempt with its reason and changes nothing. Every manifest is a
+# new serial with a new artifact: tried at once (a failure holds back only
+# the same manifest, for 15 minutes).
+serial=9
+artifact_fault() { # artifact_fault DESCRIPTION ARTIFACT-JSON REASON
+        local t0 elapsed
+        serial=$((serial + 1))
+        publish signer "$(ARTIFACT=$2 manifest "$serial" "$past" ", \"deadline\": \"$(iso "$past")\"")"
+        t0=$(date +%s)
+        check "$1: manifest $serial accepted" [ -z "$(refresh)" ]
+        for _ in $(seq 1 300); do contains "$(prop LastError)" DownloadFailed && break; sleep 0.1; done
+        elapsed=$(($(date +%s) - t0))
+        echo "$1: after ${elapsed}s LastError: $(prop LastError)"
+        check "$1: tried at once, LastError names DownloadFailed and the reason" \
+                contains "$(prop LastError)" "DownloadFailed: cannot download the artifact of fleet manifest $serial: .*$3"
+        check "$1: the journal says why" log_has \
+                "Fleet manifest $serial: the migration did not start, the artifact could not be downloaded.*$3.*AVMIGRATE_MANIFEST_SERIAL=$serial AVMIGRATE_REASON="
+        check "$1: no job" [ "$(prop Job)" = "/" ]
+        check "$1: nothing installed" not installed test-new
+        check "$1: retried no sooner than 15 minutes" [ "$(prop ScheduledAt)" -gt "$((($(date +%s) + 14 * 60) * 1000000))" ]
+        check "$1: the old product still protects" protecting test-old
+}
+json_artifact() { # json_artifact URL SHA256 SIZE
+        printf '{"url": "%s", "sha256": "%s", "size": %s}' "$1" "$2" "$3"
+}
+x1000=$(head -c 1000 /dev/zero | tr '\0' x | sha256sum | cut -d' ' -f1)
+artifact_fault "truncated by the server" "$(json_artifact "https://127.0.0.1:$sport/truncated" "$x1000" 1000)" \
+        "/truncated: transfer ended early after 100 bytes"
+printf 'short\n' >"$www/short.pkg"
+artifact_fault "shorter than the manifest's size" \
+        "$(json_artifact "https://127.0.0.1:$port/short.pkg" "$(sha256sum "$www/short.pkg" | cut -d' ' -f1)" 1000)" \
+        "the downloaded file is not the artifact (removed, never installed): .*/short.pkg: 6 bytes, expected 1000"
+check "shorter: no partial download kept" [ -z "$(find "$td/state/fleet" -name "$(sha256sum "$www/short.pkg" | cut -d' ' -f1).part")" ]
+printf 'not-the-artifact\n' >"$www/wrong.pkg"
+chmod a+r "$www"/*
+artifact_fault "wrong SHA-256" "$(json_artifact "https://127.0.0.1:$port/wrong.pkg" "$x1000" 17)" \
+        "the downloaded file is not the artifact (removed, never installed): .*/wrong.pkg: SHA-256 does not match the manifest"
+check "wrong SHA-256: no partial download kept" [ -z "$(find "$td/state/fleet" -name "$x1000.part")" ]
+check "wrong SHA-256: nothing kept as the artifact" [ ! -e "$td/state/artifacts/$x1000" ]
+t0=$(date +%s)
+artifact_fault "stalled" "$(json_artifact "https://127.0.0.1:$sport/stall" "$(printf stall | sha256sum | cut -d' ' -f1)" 1000)" \
+        "/stall: stalled or timed out"
+# libcurl averages the speed over about 5 s: 2 s gives up after ≈9 s, 30 s after ≈36.
+check "stalled: given up after DownloadStallTimeoutSec=2, not the default 30 s" [ $(($(date +%s) - t0)) -lt 20 ]
+out=$(mcall Postpone t 60000000 2>&1)
+check "past the deadline, no job: no postponement is possible" contains "$out" "deadline has passed"
+
+# 9. The deadline has passed: the postponement holds back no longer; the
 # migration runs with the manifest's artifact, downloaded over TLS.
 printf '4.0-from-fleet\n' >"$www/test-new_4.0.pkg"
 sum=$(sha256sum "$www/test-new_4.0.pkg" | cut -d' ' -f1)
 export ARTIFACT="{\"url\": \"https://127.0.0.1:$port/test-new_4.0.pkg\", \"sha256\": \"$sum\", \"size\": 15}"
-publish signer "$(manifest 10 "$past" ", \"deadline\": \"$(iso "$past")\"")"
+serial=$((serial + 1))
+publish signer "$(manifest "$serial" "$past" ", \"deadline\": \"$(iso "$past")\"")"
 unset ARTIFACT
 check "past the deadline: accepted" [ -z "$(refresh)" ]
 for _ in $(seq 1 100); do [ "$(prop Job)" != "/" ] && break; sleep 0.1; done
 check "past the deadline: the migration started despite the postponement" [ "$(prop Job)" != "/" ]
 out=$(mcall Postpone t 60000000 2>&1)
-check "... and no postponement is possible" contains "$out" "deadline has passed\|already running"
+echo "Postpone past the deadline: $out"
+# (the test plugins' migration may already be over by the time polkit answers)
+check "... and no postponement is possible" contains "$out" "deadline has passed\|already running\|no migration to postpone"
 wait_finished
 check "the migration completed" [ "$(report_field 'r["result"]')" = completed ]
 check "the old product is gone, the new one protects" protecting test-new
 check "the manifest's artifact is what was installed" [ "$(cat "$(new installed)")" = 4.0-from-fleet ]
 check "report: the download verified at fetch and used at install" \
         [ "$(report_field '[e["event"] for e in r["timeline"] if e["event"].startswith("artifact-")]')" = "['artifact-downloaded', 'artifact-verified', 'artifact-used']" ]
-check "journal: the start names the serial" log_has "Fleet manifest 10: migration test-old → test-new started.*AVMIGRATE_MANIFEST_SERIAL=10"
-check "journal: the end names the serial" log_has "finished: completed.*AVMIGRATE_RESULT=completed.*AVMIGRATE_MANIFEST_SERIAL=10"
+check "journal: the start names the serial" log_has "Fleet manifest $serial: migration test-old → test-new started.*AVMIGRATE_MANIFEST_SERIAL=$serial"
+check "journal: the end names the serial" log_has "finished: completed.*AVMIGRATE_RESULT=completed.*AVMIGRATE_MANIFEST_SERIAL=$serial"
 check "no partial download is left" [ -z "$(find "$td/state/fleet" -name '*.part')" ]
 
-# 9. polkit refuses Refresh to an unprivileged caller (avm-polkit-stub refuses games at once).
+# 10. polkit refuses Refresh to an unprivileged caller (avm-polkit-stub refuses games at once).
 "$AVM_BUILD_DIR/tests/bus/avm-polkit-stub" serve 65534 >"$td/polkit.log" 2>&1 &
 stub_pid=$!
 for _ in $(seq 1 100); do grep -q ready "$td/polkit.log" && break; sleep 0.05; done
