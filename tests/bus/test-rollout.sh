@@ -229,7 +229,8 @@ artifact_fault() { # artifact_fault DESCRIPTION ARTIFACT-JSON REASON
         publish signer "$(ARTIFACT=$2 manifest "$serial" "$past" ", \"deadline\": \"$(iso "$past")\"")"
         t0=$(date +%s)
         check "$1: manifest $serial accepted" [ -z "$(refresh)" ]
-        for _ in $(seq 1 300); do contains "$(prop LastError)" DownloadFailed && break; sleep 0.1; done
+        # Cleared when the manifest was accepted: the next error is this attempt's.
+        for _ in $(seq 1 300); do [ -n "$(prop LastError)" ] && break; sleep 0.1; done
         elapsed=$(($(date +%s) - t0))
         echo "$1: after ${elapsed}s LastError: $(prop LastError)"
         check "$1: tried at once, LastError names DownloadFailed and the reason" \
@@ -254,10 +255,11 @@ artifact_fault "shorter than the manifest's size" \
 check "shorter: no partial download kept" [ -z "$(find "$td/state/fleet" -name "$(sha256sum "$www/short.pkg" | cut -d' ' -f1).part")" ]
 printf 'not-the-artifact\n' >"$www/wrong.pkg"
 chmod a+r "$www"/*
-artifact_fault "wrong SHA-256" "$(json_artifact "https://127.0.0.1:$port/wrong.pkg" "$x1000" 17)" \
+want=$(printf 'the-artifact-signed-for\n' | sha256sum | cut -d' ' -f1)
+artifact_fault "wrong SHA-256" "$(json_artifact "https://127.0.0.1:$port/wrong.pkg" "$want" 17)" \
         "the downloaded file is not the artifact (removed, never installed): .*/wrong.pkg: SHA-256 does not match the manifest"
-check "wrong SHA-256: no partial download kept" [ -z "$(find "$td/state/fleet" -name "$x1000.part")" ]
-check "wrong SHA-256: nothing kept as the artifact" [ ! -e "$td/state/artifacts/$x1000" ]
+check "wrong SHA-256: no partial download kept" [ -z "$(find "$td/state/fleet" -name "$want.part")" ]
+check "wrong SHA-256: nothing kept as the artifact" [ ! -e "$td/state/artifacts/$want" ]
 t0=$(date +%s)
 artifact_fault "stalled" "$(json_artifact "https://127.0.0.1:$sport/stall" "$(printf stall | sha256sum | cut -d' ' -f1)" 1000)" \
         "/stall: stalled or timed out"
