@@ -3,8 +3,10 @@
 # avmigrated on a private bus (avm-testenv) polls a manifest from nginx over
 # TLS with a PKI made at run time (tests/fleet/make-pki).
 #   - a manifest whose wave is ahead: State scheduled, ScheduledAt = the
-#     phase start, a readiness census with its blocker (disk space), read
-#     back by avmigrate-fleet summary through systemd-journal-remote
+#     phase start, a readiness census with both its blockers (disk space and
+#     an uncoverable scope root), read back by avmigrate-fleet summary
+#     through systemd-journal-remote (bus-scope-first-blocker: a Start
+#     stops at the first)
 #   - tampered, expired, lower serial, wrong CA, wrong EKU, oversize: Refresh
 #     fails with the reason, LastError and the journal say it, the state and
 #     the kept serial do not change, nothing is installed
@@ -89,8 +91,12 @@ log_has() { grep -q -- "$1" "$td/daemon.log"; }
 wait_state() { # wait_state S: until State is S (10 s)
         for _ in $(seq 1 100); do [ "$(prop State)" = "$1" ] && return 0; sleep 0.1; done; return 1; }
 
-# 1. The wave is an hour ahead; preflight would fail on disk space.
+# 1. The wave is an hour ahead; preflight would fail on disk space, and on a
+# scope root the replacement cannot cover that the old product protects: the
+# census lists both (a real start stops at the first).
 wave_at=$((now + 3600))
+printf '%s\n%s\n' "$td/scope/home" "$td/scope/tmp" >"$(old scope)"
+echo "$td/scope/tmp" >"$(new uncoverable)"
 publish signer "$(manifest 5 "$wave_at")"
 set_config "[Manager]
 ManifestURL=$url
@@ -105,7 +111,8 @@ for _ in $(seq 1 100); do log_has "Readiness census" && break; sleep 0.1; done
 census=$(grep "Readiness census" "$td/daemon.log" | tail -n 1)
 echo "census: $census"
 check "census: MESSAGE_ID for avmigrate-fleet summary" contains "$census" "MESSAGE_ID=8df63d31d9074706a0027fedecea2ca7"
-check "census: the blocker" contains "$census" "AVMIGRATE_BLOCKERS=disk-space"
+check "census: both blockers" contains "$census" "AVMIGRATE_BLOCKERS=disk-space,scope\b"
+check "census: both reasons" contains "$census" "blocked by disk-space,scope (only [0-9]* MB free .*; test-new cannot protect $td/scope/tmp"
 check "census: state and serial" contains "$census" "AVMIGRATE_STATE=scheduled.*AVMIGRATE_MANIFEST_SERIAL=5\|AVMIGRATE_MANIFEST_SERIAL=5.*AVMIGRATE_STATE=scheduled"
 check "census: a wave 1..100" contains "$census" "AVMIGRATE_WAVE=\([1-9]\|[1-9][0-9]\|100\)\b"
 # What the central journal would get, read by the admin's view: the fields
@@ -125,12 +132,13 @@ mkdir -p "$td/journal"
 wave=$(sed -n 's/.*AVMIGRATE_WAVE=\([0-9]*\).*/\1/p' <<<"$census")
 summary=$("$AVM_BUILD_DIR/fleet/avmigrate-fleet" summary --journal-dir "$td/journal" --json)
 echo "summary: $summary"
-check "census: avmigrate-fleet summary counts its wave, state and blocker" python3 -c '
+check "census: avmigrate-fleet summary counts its wave, state and each blocker" python3 -c '
 import json, sys
 g = json.loads(sys.argv[1])
-sys.exit(0 if (g["waves"], g["states"], g["blockers"]) == ({sys.argv[2]: 1}, {"scheduled": 1}, {"disk-space": 1}) else 1)' "$summary" "$wave"
+sys.exit(0 if (g["waves"], g["states"], g["blockers"]) == ({sys.argv[2]: 1}, {"scheduled": 1}, {"disk-space": 1, "scope": 1}) else 1)' "$summary" "$wave"
 check "census: nothing installed" not installed test-new
 check "census: no job" [ "$(prop Job)" = "/" ]
+rm -f "$(old scope)" "$(new uncoverable)"
 
 # 2. Bad manifests: each refused with its reason, nothing changes.
 bad() { # bad DESCRIPTION ERROR-NAME REASON
