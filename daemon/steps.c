@@ -167,6 +167,7 @@ static int step_preflight(OpContext *c, const AvmConfig *cfg, Product *from, Pro
         AvmStatus st;
         json_object *o, *scope, *blockers = NULL;
         ScopeList roots = { 0 };
+        bool replacement;
         int r, first = 0;
 
         /* Without both detections there is nothing to check against. */
@@ -180,7 +181,8 @@ static int step_preflight(OpContext *c, const AvmConfig *cfg, Product *from, Pro
                 return r;
         if (c->all_blockers && !(blockers = json_object_new_array()))
                 return op_fail(c, -ENOMEM, "out of memory");
-        if (!dt.installed && !(to->plugin->capabilities & AVM_CAP_INSTALL))
+        replacement = dt.installed || (to->plugin->capabilities & AVM_CAP_INSTALL);
+        if (!replacement)
                 r = refusal(c, blockers, &first,
                             op_fail(c, -EOPNOTSUPP, "%s is not installed and cannot be installed by avmigrate", to->plugin->id));
         if (r >= 0)
@@ -188,7 +190,8 @@ static int step_preflight(OpContext *c, const AvmConfig *cfg, Product *from, Pro
         if (r >= 0 && cfg->require_ac_power)
                 r = refusal(c, blockers, &first, check_ac_power(c));
         scope = json_object_new_object();
-        if (r >= 0)
+        /* What the replacement could cover means nothing if there is none. */
+        if (r >= 0 && replacement)
                 r = refusal(c, blockers, &first, preflight_scope(c, cfg, from, to, scope, &roots));
         if (r >= 0 && first < 0) {
                 /* The census: every blocker, then the first one's error. */
