@@ -53,6 +53,7 @@ AvmConfig *config_new(void) {
         c->unit_timeout_usec = 90 * USEC_PER_SEC;
         c->verify_timeout_usec = 30 * USEC_PER_SEC;
         c->monitor_interval_usec = 2 * USEC_PER_SEC;
+        c->download_stall_timeout_usec = 30 * USEC_PER_SEC;
         c->min_disk_space_mb = 500;
         c->package_backend = strdup("auto");
         c->protect_mounts = true;
@@ -377,6 +378,16 @@ static int parse_manager_key(AvmConfig *c, const char *key, const char *value, P
         }
         if (streq(key, "UnitTimeoutSec"))
                 return parse_sec_key(key, value, USEC_PER_SEC / 10, &c->unit_timeout_usec, ctx);
+        if (streq(key, "DownloadStallTimeoutSec")) {
+                /* libcurl counts whole seconds; more than an hour is no stall detection. */
+                if (parse_sec(value, &u) < 0 || u < USEC_PER_SEC || u > 3600 * USEC_PER_SEC) {
+                        snprintf(ctx->message, sizeof(ctx->message),
+                                 "DownloadStallTimeoutSec=: expected 1..3600 seconds, got '%.64s'", value);
+                        return -EINVAL;
+                }
+                c->download_stall_timeout_usec = u;
+                return 0;
+        }
         if (streq(key, "TestPackageVersion"))
                 return 0; /* PackageBackend=test only: version recorded for installed packages */
         if (streq(key, "ProtectedPaths") || streq(key, "ProtectedPathsExclude")) {

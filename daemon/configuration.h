@@ -49,10 +49,11 @@ typedef struct AvmConfig {
         char *manifest_server_ca; /* ManifestServerCA=: the HTTPS server's CA (NULL: the system's) */
         char *client_certificate; /* ClientCertificate=, ClientKey=: mTLS to the manifest server */
         char *client_key;
-        ScopeList protected_paths;   /* ProtectedPaths= */
-        ScopeList protected_exclude; /* ProtectedPathsExclude= */
-        bool protect_mounts;         /* ProtectMounts= */
-        char **pass_environment;     /* PassEnvironment=, NULL-terminated or NULL */
+        uint64_t download_stall_timeout_usec; /* DownloadStallTimeoutSec=: manifest and artifact transfers */
+        ScopeList protected_paths;            /* ProtectedPaths= */
+        ScopeList protected_exclude;          /* ProtectedPathsExclude= */
+        bool protect_mounts;                  /* ProtectMounts= */
+        char **pass_environment;              /* PassEnvironment=, NULL-terminated or NULL */
 
         /* Fleet reports (metrics.c, report-upload.c); a fleet manifest's
          * "report" settings may switch them on too. */

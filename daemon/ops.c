@@ -21,6 +21,7 @@ int op_fail(OpContext *c, int error, const char *format, ...) {
         va_start(ap, format);
         vsnprintf(buf, sizeof(buf), format, ap);
         va_end(ap);
+        snprintf(c->failure, sizeof(c->failure), "%s", buf);
         log_error("%s: %s", c->step, buf);
         if (!error_sent) {
                 worker_send(c->fd, "ERRMSG", buf);

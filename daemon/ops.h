@@ -15,6 +15,8 @@ typedef struct OpContext {
         const char *step;
         uint64_t verify_timeout_usec;
         const ScopeList *scope; /* roots the on-access probes cover; NULL: status only */
+        bool all_blockers;      /* preflight of the readiness census: go on after a refusal */
+        char failure[512];      /* the last op_fail() message */
 } OpContext;
 
 int op_detect(OpContext *c, Product *p, AvmDetection *ret);

@@ -7,6 +7,7 @@
  * where the worker's fetch step checks it again and install hands it to the
  * plugin, exactly like a local Artifact=.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -49,23 +50,29 @@ static void finish(Manager *m, int error, const char *path, const char *why) {
 static void on_done(FleetFetch *f, int error, FleetFetchResult *result, void *userdata) {
         Manager *m = userdata;
         Rollout *r = m->rollout;
-        char dir[PATH_MAX], path[PATH_MAX], name[130], why[FLEET_REASON_MAX + 64];
+        char dir[PATH_MAX], path[PATH_MAX], name[130], why[FLEET_REASON_MAX + 64], reason[FLEET_REASON_MAX];
 
+        /* result lives in f: keep its reason before freeing f. */
+        snprintf(reason, sizeof(reason), "%s", result->reason);
         r->artifact_fetch = fleet_fetch_free(r->artifact_fetch);
-        if ((error == -ERANGE && !current.restarted) || error == -EBADMSG) {
-                /* Range ignored: start over; wrong hash or size: the bytes we
-                 * have are not the artifact, never resume from them. */
+        if (error == -ERANGE && !current.restarted) {
+                /* Range ignored: start over. */
                 (void) ftruncate(r->artifact_fd, 0);
-                if (error == -ERANGE) {
-                        current.restarted = true;
-                        r->artifact_fd = safe_close_fd(r->artifact_fd);
-                        if (start(m) >= 0)
-                                return;
-                }
+                current.restarted = true;
+                r->artifact_fd = safe_close_fd(r->artifact_fd);
+                if (start(m) >= 0)
+                        return;
+        }
+        if (error == -EBADMSG && unlink(current.part) < 0 && errno != ENOENT) {
+                /* Wrong hash or size: the bytes we have are not the artifact;
+                 * never resume from them. */
+                log_warning_errno(-errno, "Cannot remove %s: %m", current.part);
+                (void) ftruncate(r->artifact_fd, 0);
         }
         if (error < 0) {
-                snprintf(why, sizeof(why), "cannot download %s: %s", m->manifest ? m->manifest->artifact.url : "the artifact",
-                         result->reason);
+                /* result->reason names the URL. */
+                snprintf(why, sizeof(why), "%s%s",
+                         error == -EBADMSG ? "the downloaded file is not the artifact (removed, never installed): " : "", reason);
                 finish(m, error, NULL, why);
                 return;
         }
@@ -95,6 +102,7 @@ static int start(Manager *m) {
                 .max_size = fm->artifact.size,
                 .sha256 = fm->artifact.sha256,
                 .expected_size = fm->artifact.size,
+                .stall_sec = rollout_stall_sec(c),
         };
 
         r->artifact_fd = open(current.part, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -108,6 +116,27 @@ static int start(Manager *m) {
         if (o.resume_from)
                 log_info("Resuming the fleet artifact download at %ju bytes.", (uintmax_t) o.resume_from);
         return fleet_fetch_start(m->event, &o, on_done, m, &r->artifact_fetch);
+}
+
+/* Partial downloads of other artifacts: the manifest in force names one
+ * artifact, and the others would only fill the disk (up to their size each). */
+static void remove_other_parts(const char *dir, const char *keep) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        size_t n;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                n = strlen(de->d_name);
+                if (n != 64 + strlen(".part") || !streq(de->d_name + 64, ".part") || strncmp(de->d_name, keep, 64) == 0)
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+                        log_warning_errno(-errno, "Cannot remove the stale partial download %s/%s: %m", dir, de->d_name);
+                else
+                        log_info("Removed the partial download of an artifact no longer in the manifest: %s/%s.", dir, de->d_name);
+        }
+        closedir(d);
 }
 
 int rollout_artifact_fetch(Manager *m, RolloutArtifactDone done) {
@@ -127,6 +156,7 @@ int rollout_artifact_fetch(Manager *m, RolloutArtifactDone done) {
                 return k;
         if (snprintf(current.part, sizeof(current.part), "%s/%s.part", dir, current.hex) >= (int) sizeof(current.part))
                 return -ENAMETOOLONG;
+        remove_other_parts(dir, current.hex);
         k = start(m);
         if (k < 0)
                 m->rollout->artifact_fd = safe_close_fd(m->rollout->artifact_fd);

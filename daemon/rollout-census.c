@@ -7,10 +7,13 @@
  * One event (AVM_MID_CENSUS) per manifest serial and day at most, with the
  * fields avmigrate-fleet summary reads (fleet/summary-journal.c):
  * AVMIGRATE_WAVE (1..100), AVMIGRATE_STATE (pending|scheduled),
- * AVMIGRATE_BLOCKERS (comma-separated causes, empty when ready).
+ * AVMIGRATE_BLOCKERS (comma-separated causes, empty when ready): every
+ * blocker preflight finds (avmigrate-worker --all-blockers), not only the
+ * first one a real start would refuse with.
  */
 #include <inttypes.h>
 #include <limits.h>
+#include <stdlib.h>
 
 #include "log.h"
 #include "paths.h"
@@ -22,6 +25,7 @@
 #define CENSUS_JOB "fleet/census-job.json"
 #define CENSUS_STAMP "fleet/census"
 #define BLOCKERS_MAX 256
+#define BLOCKERS_LIST_MAX 16 /* of the worker's list; there are fewer checks */
 
 /* The worker's refusal as a cause the admin's view counts (stable words). */
 static const char *cause_of(int error, const char *message) {
@@ -79,7 +83,8 @@ static void report(Manager *m, const char *blockers, const char *detail) {
 static void on_preflight(Worker *w, int error, const char *message, json_object *data, void *userdata) {
         Manager *m = userdata;
         Rollout *r = m->rollout;
-        char blockers[BLOCKERS_MAX], detail[600] = "", path[PATH_MAX];
+        char blockers[BLOCKERS_MAX], detail[900] = "", path[PATH_MAX];
+        json_object *list = NULL;
         ProductInfo *from, *to;
         const char *name;
         char why[256];
@@ -93,7 +98,26 @@ static void on_preflight(Worker *w, int error, const char *message, json_object 
         /* What Start() would refuse, besides the window and the wave. */
         if (manager_check_start(m, m->manifest->to, true, &from, &to, &name, why, sizeof(why)) == -ENXIO)
                 add_cause(blockers, sizeof(blockers), "no-replacement");
-        if (error < 0) {
+        /* Every blocker preflight found (--all-blockers), else its one refusal. */
+        if (error < 0 && json_object_object_get_ex(data, "blockers", &list) && json_object_is_type(list, json_type_array) &&
+            json_object_array_length(list) > 0) {
+                size_t n = json_object_array_length(list);
+
+                for (size_t i = 0; i < n && i < BLOCKERS_LIST_MAX; i++) {
+                        json_object *b = json_object_array_get_idx(list, i), *e = NULL, *msg = NULL;
+                        const char *text;
+
+                        if (!json_object_object_get_ex(b, "errno", &e) || !json_object_is_type(e, json_type_int))
+                                continue;
+                        (void) json_object_object_get_ex(b, "message", &msg);
+                        text = json_object_is_type(msg, json_type_string) ? json_object_get_string(msg) : NULL;
+                        add_cause(blockers, sizeof(blockers), cause_of(-abs(json_object_get_int(e)), text));
+                        snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "%s%s", detail[0] ? "; " : " (",
+                                 text ? text : strerror(abs(json_object_get_int(e))));
+                }
+                if (detail[0])
+                        snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), ")");
+        } else if (error < 0) {
                 add_cause(blockers, sizeof(blockers), cause_of(error, message));
                 snprintf(detail, sizeof(detail), " (%s)", message ? message : strerror(-error));
         }
@@ -151,8 +175,8 @@ void rollout_census(Manager *m) {
                 return;
         }
         snprintf(opt, sizeof(opt), "--job=%s", path);
-        k = worker_start(m->event, "census", CENSUS_TIMEOUT_USEC, (const char *const[]){ opt, "step", NULL }, NULL, on_preflight,
-                         m, &r->census_worker);
+        k = worker_start(m->event, "census", CENSUS_TIMEOUT_USEC, (const char *const[]){ opt, "--all-blockers", "step", NULL },
+                         NULL, on_preflight, m, &r->census_worker);
         if (k < 0)
                 log_warning_errno(k, "Cannot start the readiness census: %m");
 }

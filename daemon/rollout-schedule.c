@@ -129,15 +129,37 @@ static void start_job(Manager *m, const char *artifact, const char *sha256) {
                     "Fleet manifest %" PRIu64 ": migration %s → %s started as job %" PRIu64 ".", fm->serial, j->from, j->to, j->id);
 }
 
+static bool artifact_is(const FleetArtifact *a, const char *hex) {
+        char want[65];
+
+        for (unsigned i = 0; i < 32; i++)
+                snprintf(want + 2 * i, 3, "%02x", a->sha256[i]);
+        return hex && streq(want, hex);
+}
+
 static void on_artifact(Manager *m, int error, const char *path, const char *sha256, const char *why) {
         Rollout *r = m->rollout;
 
         r->starting = false;
         if (error < 0) {
+                char field[FLEET_REASON_MAX + 64];
+
                 r->retry_after = now_usec(CLOCK_REALTIME) + RETRY_USEC;
-                rollout_log(m, AVM_MID_ROLLOUT_STARTED, LOG_WARNING, NULL,
-                            "Fleet manifest: the artifact could not be downloaded; retrying later: %s", why);
-                rollout_set_error(m, AVM_ERROR_DOWNLOAD_FAILED, "%s", why);
+                snprintf(field, sizeof(field), "AVMIGRATE_REASON=%s", why);
+                rollout_log(m, AVM_MID_ROLLOUT_STARTED, LOG_WARNING, (const char *const[]){ field, NULL },
+                            "Fleet manifest %" PRIu64
+                            ": the migration did not start, the artifact could not be downloaded "
+                            "(trying again in %u minutes, or at once with a new manifest): %s",
+                            m->manifest ? m->manifest->serial : 0, (unsigned) (RETRY_USEC / USEC_PER_SEC / 60), why);
+                rollout_set_error(m, AVM_ERROR_DOWNLOAD_FAILED, "cannot download the artifact of fleet manifest %" PRIu64 ": %s",
+                                  m->manifest ? m->manifest->serial : 0, why);
+                rollout_reschedule(m);
+                return;
+        }
+        if (m->manifest && !m->manifest->artifact.repository && !artifact_is(&m->manifest->artifact, sha256)) {
+                /* A new manifest came with another artifact meanwhile: this
+                 * download is not its artifact; the timer fetches that one. */
+                rollout_reschedule(m);
                 return;
         }
         if (applies(m) && rollout_eligible(m, now_usec(CLOCK_REALTIME)))

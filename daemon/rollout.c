@@ -95,6 +95,16 @@ const char *rollout_error_name(int error) {
         return AVM_ERROR_DOWNLOAD_FAILED;
 }
 
+unsigned rollout_stall_sec(const AvmConfig *c) {
+        return (unsigned) ((c->download_stall_timeout_usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
+}
+
+static bool fleet_artifact_equal(const FleetArtifact *a, const FleetArtifact *b) {
+        return a->repository == b->repository &&
+                (a->repository ||
+                 (streq(a->url, b->url) && a->size == b->size && memcmp(a->sha256, b->sha256, sizeof(a->sha256)) == 0));
+}
+
 /* Changes nothing but LastError: the manifest we had stays in force. */
 static void reject(Rollout *r, int error, const char *why) {
         Manager *m = r->manager;
@@ -138,6 +148,11 @@ static int accept_manifest(Rollout *r, const FleetManifest *fm, const void *sig,
         snprintf(r->etag, sizeof(r->etag), "%s", r->body_etag);
         (void) save_file("manifest.etag", r->etag, strlen(r->etag));
 
+        /* A failed start or download waits RETRY_USEC before the same
+         * manifest is tried again; a new one (serial or artifact) is what
+         * the admin published to fix it: try it at once. */
+        if (m->manifest && (m->manifest->serial != fm->serial || !fleet_artifact_equal(&m->manifest->artifact, &fm->artifact)))
+                r->retry_after = 0;
         r->manifest = *fm;
         m->manifest = &r->manifest;
         rollout_set_error(m, NULL, NULL);
@@ -226,9 +241,10 @@ static int start_fetch(Rollout *r, bool signature) {
                 .etag = !signature && r->manager->manifest && r->etag[0] ? r->etag : NULL,
                 .max_size = signature ? FLEET_SIGNATURE_MAX : FLEET_MANIFEST_MAX,
                 .output_fd = -1,
-                /* Both transfers within a D-Bus call's 25 s (Refresh waits for them). */
+                /* Both transfers within a D-Bus call's 25 s (Refresh waits
+                 * for them): DownloadStallTimeoutSec=, at most 10 s here. */
                 .connect_timeout_sec = 10,
-                .stall_sec = 10,
+                .stall_sec = rollout_stall_sec(c) < 10 ? rollout_stall_sec(c) : 10,
         };
 
         if (snprintf(url, sizeof(url), "%s%s", c->manifest_url, signature ? ".p7s" : "") >= (int) sizeof(url))

@@ -72,6 +72,8 @@ Rollout *rollout_free(Rollout *r);
 /* Fetches the manifest now; cb (may be NULL) when done. -EBUSY with too many
  * waiting, -ENOTCONN without ManifestURL=. */
 int rollout_poll(Manager *m, RolloutPollDone cb, void *userdata);
+/* DownloadStallTimeoutSec= in whole seconds, for fleet_fetch's stall_sec. */
+unsigned rollout_stall_sec(const AvmConfig *c);
 
 void rollout_set_error(Manager *m, const char *name, const char *format, ...) __attribute__((format(printf, 3, 4)));
 

@@ -140,13 +140,37 @@ static int preflight_scope(OpContext *c, const AvmConfig *cfg, Product *from, Pr
         return 0;
 }
 
+/* A preflight refusal r (< 0, from op_fail): returned as it is, the step
+ * ends at the first blocker; for the readiness census (all_blockers) kept in
+ * blockers as {errno, message} instead, and the independent checks go on.
+ * *first keeps the first one, what the step fails with in the end. */
+static int refusal(OpContext *c, json_object *blockers, int *first, int r) {
+        json_object *o;
+
+        if (r >= 0)
+                return 0;
+        if (!c->all_blockers || !blockers)
+                return r;
+        if (*first == 0)
+                *first = r;
+        o = json_object_new_object();
+        if (o) {
+                json_object_object_add(o, "errno", json_object_new_int(-r));
+                json_object_object_add(o, "message", json_object_new_string(c->failure));
+                json_object_array_add(blockers, o);
+        }
+        return 0;
+}
+
 static int step_preflight(OpContext *c, const AvmConfig *cfg, Product *from, Product *to) {
         AvmDetection df, dt;
         AvmStatus st;
-        json_object *o, *scope;
+        json_object *o, *scope, *blockers = NULL;
         ScopeList roots = { 0 };
-        int r;
+        bool replacement;
+        int r, first = 0;
 
+        /* Without both detections there is nothing to check against. */
         r = op_detect(c, from, &df);
         if (r < 0)
                 return r;
@@ -155,18 +179,29 @@ static int step_preflight(OpContext *c, const AvmConfig *cfg, Product *from, Pro
         r = op_detect(c, to, &dt);
         if (r < 0)
                 return r;
-        if (!dt.installed && !(to->plugin->capabilities & AVM_CAP_INSTALL))
-                return op_fail(c, -EOPNOTSUPP, "%s is not installed and cannot be installed by avmigrate", to->plugin->id);
-        r = check_disk_space(c, cfg->min_disk_space_mb);
-        if (r < 0)
-                return r;
-        if (cfg->require_ac_power) {
-                r = check_ac_power(c);
-                if (r < 0)
-                        return r;
-        }
+        if (c->all_blockers && !(blockers = json_object_new_array()))
+                return op_fail(c, -ENOMEM, "out of memory");
+        replacement = dt.installed || (to->plugin->capabilities & AVM_CAP_INSTALL);
+        if (!replacement)
+                r = refusal(c, blockers, &first,
+                            op_fail(c, -EOPNOTSUPP, "%s is not installed and cannot be installed by avmigrate", to->plugin->id));
+        if (r >= 0)
+                r = refusal(c, blockers, &first, check_disk_space(c, cfg->min_disk_space_mb));
+        if (r >= 0 && cfg->require_ac_power)
+                r = refusal(c, blockers, &first, check_ac_power(c));
         scope = json_object_new_object();
-        r = preflight_scope(c, cfg, from, to, scope, &roots);
+        /* What the replacement could cover means nothing if there is none. */
+        if (r >= 0 && replacement)
+                r = refusal(c, blockers, &first, preflight_scope(c, cfg, from, to, scope, &roots));
+        if (r >= 0 && first < 0) {
+                /* The census: every blocker, then the first one's error. */
+                o = json_object_new_object();
+                json_object_object_add(o, "blockers", json_object_get(blockers));
+                worker_send_json(c->fd, "DATA", o);
+                json_object_put(o);
+                r = first;
+        }
+        json_object_put(blockers);
         if (r < 0) {
                 json_object_put(scope);
                 return r;
@@ -601,8 +636,15 @@ static int job_products(OpContext *c, Job *j, const AvmConfig *cfg, ProductSet *
         return 0;
 }
 
-int steps_run(int fd, Job *j, const AvmConfig *cfg, ProductSet *products) {
-        OpContext c = { .fd = fd, .step = step_to_string(j->step), .verify_timeout_usec = cfg->verify_timeout_usec };
+int steps_run(int fd, Job *j, const AvmConfig *cfg, ProductSet *products, bool all_blockers) {
+        OpContext c = {
+                .fd = fd,
+                .step = step_to_string(j->step),
+                .verify_timeout_usec = cfg->verify_timeout_usec,
+                /* Only a dry run's preflight: a job that may change the
+                 * machine stops at its first refusal. */
+                .all_blockers = all_blockers && j->dry_run && j->step == STEP_PREFLIGHT,
+        };
         Product *from, *to;
         int r;
 

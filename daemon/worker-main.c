@@ -37,6 +37,7 @@ typedef struct WorkerArgs {
         const char *command;
         char **ids;
         int n_ids;
+        bool all_blockers;
 } WorkerArgs;
 
 static void help(void) {
@@ -52,6 +53,8 @@ static void help(void) {
                "Options:\n"
                "  --job=PATH          The job file (default: $STATE_DIRECTORY/job.json)\n"
                "  --fd=N              Send datagrams on socket N instead of printing lines\n"
+               "  --all-blockers      step, on a dry run's preflight: go on after a refusal and\n"
+               "                      send every blocker (the readiness census)\n"
                "  -h --help           This help\n"
                "     --version        The version\n\n"
                "The configuration, plugin and state directories are those of avmigrated\n"
@@ -59,12 +62,13 @@ static void help(void) {
 }
 
 static int parse_args(int argc, char *argv[], WorkerArgs *a) {
-        enum { ARG_FD = 0x100, ARG_JOB, ARG_VERSION };
+        enum { ARG_FD = 0x100, ARG_JOB, ARG_VERSION, ARG_ALL_BLOCKERS };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "fd", required_argument, NULL, ARG_FD },
                 { "job", required_argument, NULL, ARG_JOB },
+                { "all-blockers", no_argument, NULL, ARG_ALL_BLOCKERS },
                 {},
         };
         uint64_t u;
@@ -86,6 +90,9 @@ static int parse_args(int argc, char *argv[], WorkerArgs *a) {
                         break;
                 case ARG_JOB:
                         a->job_path = optarg;
+                        break;
+                case ARG_ALL_BLOCKERS:
+                        a->all_blockers = true;
                         break;
                 default:
                         return -EINVAL;
@@ -182,7 +189,7 @@ static int run_job(const WorkerArgs *a, const AvmConfig *cfg) {
                 char buf[32];
 
                 if (streq(a->command, "step"))
-                        r = steps_run(a->fd, j, cfg, &set);
+                        r = steps_run(a->fd, j, cfg, &set, a->all_blockers);
                 else if (streq(a->command, "rollback"))
                         r = steps_rollback(a->fd, j, cfg, &set);
                 else

@@ -3,8 +3,10 @@
 # avmigrated on a private bus (avm-testenv) polls a manifest from nginx over
 # TLS with a PKI made at run time (tests/fleet/make-pki).
 #   - a manifest whose wave is ahead: State scheduled, ScheduledAt = the
-#     phase start, a readiness census with its blocker (disk space), read
-#     back by avmigrate-fleet summary through systemd-journal-remote
+#     phase start, a readiness census with both its blockers (disk space and
+#     an uncoverable scope root), read back by avmigrate-fleet summary
+#     through systemd-journal-remote (bus-scope-first-blocker: a Start
+#     stops at the first)
 #   - tampered, expired, lower serial, wrong CA, wrong EKU, oversize: Refresh
 #     fails with the reason, LastError and the journal say it, the state and
 #     the kept serial do not change, nothing is installed
@@ -14,6 +16,11 @@
 #   - paused inside the wave: no start; the user's postponement holds it
 #     back until the deadline, then the migration runs, with the manifest's
 #     artifact downloaded over TLS and installed
+#   - past the deadline, an artifact that is truncated (by the server, or
+#     shorter than the manifest's size), has the wrong SHA-256 or stalls
+#     (DownloadStallTimeoutSec=): no job, nothing installed, LastError and the
+#     journal say why, no partial download of a wrong hash kept; each new
+#     manifest is tried at once, not 15 minutes after the last failure
 #   - Refresh from a caller polkit refuses: refused
 set -u
 # shellcheck source=tests/bus/lib.sh
@@ -24,10 +31,15 @@ command -v nginx >/dev/null || { echo "nginx missing (tools/run-tests installs i
 td=$AVM_TESTENV_DIR
 pki=$td/pki
 www=$td/www
-nginx_pid=''
+nginx_pid='' stall_pid=''
 # shellcheck disable=SC2317 # called by the EXIT trap
-stop_nginx() { [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null; }
-trap stop_nginx EXIT
+stop_servers() {
+        # Only what this script started, by pid.
+        for pid in $nginx_pid $stall_pid; do
+                kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        done
+}
+trap stop_servers EXIT
 
 "$here/../fleet/make-pki" "$pki" >/dev/null
 mkdir -p "$www" "$td/nginx"
@@ -47,6 +59,10 @@ CONF
 nginx -p "$td/nginx" -e "$td/nginx/error.log" -c "$td/nginx/nginx.conf" -g 'daemon off;' &
 nginx_pid=$!
 url=https://127.0.0.1:$port/manifest.json
+# The misbehaving server for the artifact's network faults (/stall, /truncated).
+sport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 "$here/../fleet/stall-server" "$sport" "$pki/server.pem" "$pki/server.key" >"$td/stall.log" 2>&1 &
+stall_pid=$!
 
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 now=$(date +%s)
@@ -75,8 +91,12 @@ log_has() { grep -q -- "$1" "$td/daemon.log"; }
 wait_state() { # wait_state S: until State is S (10 s)
         for _ in $(seq 1 100); do [ "$(prop State)" = "$1" ] && return 0; sleep 0.1; done; return 1; }
 
-# 1. The wave is an hour ahead; preflight would fail on disk space.
+# 1. The wave is an hour ahead; preflight would fail on disk space, and on a
+# scope root the replacement cannot cover that the old product protects: the
+# census lists both (a real start stops at the first).
 wave_at=$((now + 3600))
+printf '%s\n%s\n' "$td/scope/home" "$td/scope/tmp" >"$(old scope)"
+echo "$td/scope/tmp" >"$(new uncoverable)"
 publish signer "$(manifest 5 "$wave_at")"
 set_config "[Manager]
 ManifestURL=$url
@@ -91,7 +111,8 @@ for _ in $(seq 1 100); do log_has "Readiness census" && break; sleep 0.1; done
 census=$(grep "Readiness census" "$td/daemon.log" | tail -n 1)
 echo "census: $census"
 check "census: MESSAGE_ID for avmigrate-fleet summary" contains "$census" "MESSAGE_ID=8df63d31d9074706a0027fedecea2ca7"
-check "census: the blocker" contains "$census" "AVMIGRATE_BLOCKERS=disk-space"
+check "census: both blockers" contains "$census" "AVMIGRATE_BLOCKERS=disk-space,scope\b"
+check "census: both reasons" contains "$census" "blocked by disk-space,scope (only [0-9]* MB free .*; test-new cannot protect $td/scope/tmp"
 check "census: state and serial" contains "$census" "AVMIGRATE_STATE=scheduled.*AVMIGRATE_MANIFEST_SERIAL=5\|AVMIGRATE_MANIFEST_SERIAL=5.*AVMIGRATE_STATE=scheduled"
 check "census: a wave 1..100" contains "$census" "AVMIGRATE_WAVE=\([1-9]\|[1-9][0-9]\|100\)\b"
 # What the central journal would get, read by the admin's view: the fields
@@ -111,12 +132,13 @@ mkdir -p "$td/journal"
 wave=$(sed -n 's/.*AVMIGRATE_WAVE=\([0-9]*\).*/\1/p' <<<"$census")
 summary=$("$AVM_BUILD_DIR/fleet/avmigrate-fleet" summary --journal-dir "$td/journal" --json)
 echo "summary: $summary"
-check "census: avmigrate-fleet summary counts its wave, state and blocker" python3 -c '
+check "census: avmigrate-fleet summary counts its wave, state and each blocker" python3 -c '
 import json, sys
 g = json.loads(sys.argv[1])
-sys.exit(0 if (g["waves"], g["states"], g["blockers"]) == ({sys.argv[2]: 1}, {"scheduled": 1}, {"disk-space": 1}) else 1)' "$summary" "$wave"
+sys.exit(0 if (g["waves"], g["states"], g["blockers"]) == ({sys.argv[2]: 1}, {"scheduled": 1}, {"disk-space": 1, "scope": 1}) else 1)' "$summary" "$wave"
 check "census: nothing installed" not installed test-new
 check "census: no job" [ "$(prop Job)" = "/" ]
+rm -f "$(old scope)" "$(new uncoverable)"
 
 # 2. Bad manifests: each refused with its reason, nothing changes.
 bad() { # bad DESCRIPTION ERROR-NAME REASON
@@ -161,7 +183,8 @@ check "... with its ScheduledAt" [ "$(prop ScheduledAt)" = "${wave_at}000000" ]
 set_config "[Manager]
 ManifestURL=$url
 TrustedCA=$pki/ca.pem
-ManifestServerCA=$pki/ca.pem"
+ManifestServerCA=$pki/ca.pem
+DownloadStallTimeoutSec=2"
 
 # 5. Windows, postponement and the deadline, on a wave still ahead.
 # next_local HOUR T: the first HOUR:00 local time at or after T (inside the
@@ -203,17 +226,70 @@ at=$(prop ScheduledAt)
 check "postponed: ScheduledAt is about a minute ahead" [ "$at" -gt "$((($(date +%s) + 50) * 1000000))" ]
 check "postponed: no job" [ "$(prop Job)" = "/" ]
 
-# 8. The deadline has passed: the postponement holds back no longer; the
+# 8. The deadline has passed, but the artifact cannot be had: each fault
+# ends the attempt with its reason and changes nothing. Every manifest is a
+# new serial with a new artifact: tried at once (a failure holds back only
+# the same manifest, for 15 minutes).
+serial=9
+artifact_fault() { # artifact_fault DESCRIPTION ARTIFACT-JSON REASON
+        local t0 elapsed
+        serial=$((serial + 1))
+        publish signer "$(ARTIFACT=$2 manifest "$serial" "$past" ", \"deadline\": \"$(iso "$past")\"")"
+        t0=$(date +%s)
+        check "$1: manifest $serial accepted" [ -z "$(refresh)" ]
+        # Cleared when the manifest was accepted: the next error is this attempt's.
+        for _ in $(seq 1 300); do [ -n "$(prop LastError)" ] && break; sleep 0.1; done
+        elapsed=$(($(date +%s) - t0))
+        echo "$1: after ${elapsed}s LastError: $(prop LastError)"
+        check "$1: tried at once, LastError names DownloadFailed and the reason" \
+                contains "$(prop LastError)" "DownloadFailed: cannot download the artifact of fleet manifest $serial: .*$3"
+        check "$1: the journal says why" log_has \
+                "Fleet manifest $serial: the migration did not start, the artifact could not be downloaded.*$3.*AVMIGRATE_MANIFEST_SERIAL=$serial AVMIGRATE_REASON="
+        check "$1: no job" [ "$(prop Job)" = "/" ]
+        check "$1: nothing installed" not installed test-new
+        check "$1: retried no sooner than 15 minutes" [ "$(prop ScheduledAt)" -gt "$((($(date +%s) + 14 * 60) * 1000000))" ]
+        check "$1: the old product still protects" protecting test-old
+}
+json_artifact() { # json_artifact URL SHA256 SIZE
+        printf '{"url": "%s", "sha256": "%s", "size": %s}' "$1" "$2" "$3"
+}
+x1000=$(head -c 1000 /dev/zero | tr '\0' x | sha256sum | cut -d' ' -f1)
+artifact_fault "truncated by the server" "$(json_artifact "https://127.0.0.1:$sport/truncated" "$x1000" 1000)" \
+        "/truncated: transfer ended early after 100 bytes"
+printf 'short\n' >"$www/short.pkg"
+artifact_fault "shorter than the manifest's size" \
+        "$(json_artifact "https://127.0.0.1:$port/short.pkg" "$(sha256sum "$www/short.pkg" | cut -d' ' -f1)" 1000)" \
+        "the downloaded file is not the artifact (removed, never installed): .*/short.pkg: 6 bytes, expected 1000"
+check "shorter: no partial download kept" [ -z "$(find "$td/state/fleet" -name "$(sha256sum "$www/short.pkg" | cut -d' ' -f1).part")" ]
+printf 'not-the-artifact\n' >"$www/wrong.pkg"
+chmod a+r "$www"/*
+want=$(printf 'the-artifact-signed-for\n' | sha256sum | cut -d' ' -f1)
+artifact_fault "wrong SHA-256" "$(json_artifact "https://127.0.0.1:$port/wrong.pkg" "$want" 17)" \
+        "the downloaded file is not the artifact (removed, never installed): .*/wrong.pkg: SHA-256 does not match the manifest"
+check "wrong SHA-256: no partial download kept" [ -z "$(find "$td/state/fleet" -name "$want.part")" ]
+check "wrong SHA-256: nothing kept as the artifact" [ ! -e "$td/state/artifacts/$want" ]
+t0=$(date +%s)
+artifact_fault "stalled" "$(json_artifact "https://127.0.0.1:$sport/stall" "$(printf stall | sha256sum | cut -d' ' -f1)" 1000)" \
+        "/stall: stalled or timed out"
+# libcurl averages the speed over about 5 s: 2 s gives up after ≈9 s, 30 s after ≈36.
+check "stalled: given up after DownloadStallTimeoutSec=2, not the default 30 s" [ $(($(date +%s) - t0)) -lt 20 ]
+out=$(mcall Postpone t 60000000 2>&1)
+check "past the deadline, no job: no postponement is possible" contains "$out" "deadline has passed"
+
+# 9. The deadline has passed: the postponement holds back no longer; the
 # migration runs with the manifest's artifact, downloaded over TLS.
 printf '4.0-from-fleet\n' >"$www/test-new_4.0.pkg"
 sum=$(sha256sum "$www/test-new_4.0.pkg" | cut -d' ' -f1)
 export ARTIFACT="{\"url\": \"https://127.0.0.1:$port/test-new_4.0.pkg\", \"sha256\": \"$sum\", \"size\": 15}"
-publish signer "$(manifest 10 "$past" ", \"deadline\": \"$(iso "$past")\"")"
+serial=$((serial + 1))
+publish signer "$(manifest "$serial" "$past" ", \"deadline\": \"$(iso "$past")\"")"
 unset ARTIFACT
 check "past the deadline: accepted" [ -z "$(refresh)" ]
 for _ in $(seq 1 100); do [ "$(prop Job)" != "/" ] && break; sleep 0.1; done
 check "past the deadline: the migration started despite the postponement" [ "$(prop Job)" != "/" ]
 out=$(mcall Postpone t 60000000 2>&1)
+echo "Postpone past the deadline: $out"
+# (the test plugins' migration may already be over by the time polkit answers)
 check "... and no postponement is possible" contains "$out" "deadline has passed\|already running\|no migration to postpone"
 wait_finished
 check "the migration completed" [ "$(report_field 'r["result"]')" = completed ]
@@ -221,11 +297,11 @@ check "the old product is gone, the new one protects" protecting test-new
 check "the manifest's artifact is what was installed" [ "$(cat "$(new installed)")" = 4.0-from-fleet ]
 check "report: the download verified at fetch and used at install" \
         [ "$(report_field '[e["event"] for e in r["timeline"] if e["event"].startswith("artifact-")]')" = "['artifact-downloaded', 'artifact-verified', 'artifact-used']" ]
-check "journal: the start names the serial" log_has "Fleet manifest 10: migration test-old → test-new started.*AVMIGRATE_MANIFEST_SERIAL=10"
-check "journal: the end names the serial" log_has "finished: completed.*AVMIGRATE_RESULT=completed.*AVMIGRATE_MANIFEST_SERIAL=10"
+check "journal: the start names the serial" log_has "Fleet manifest $serial: migration test-old → test-new started.*AVMIGRATE_MANIFEST_SERIAL=$serial"
+check "journal: the end names the serial" log_has "finished: completed.*AVMIGRATE_RESULT=completed.*AVMIGRATE_MANIFEST_SERIAL=$serial"
 check "no partial download is left" [ -z "$(find "$td/state/fleet" -name '*.part')" ]
 
-# 9. polkit refuses Refresh to an unprivileged caller (avm-polkit-stub refuses games at once).
+# 10. polkit refuses Refresh to an unprivileged caller (avm-polkit-stub refuses games at once).
 "$AVM_BUILD_DIR/tests/bus/avm-polkit-stub" serve 65534 >"$td/polkit.log" 2>&1 &
 stub_pid=$!
 for _ in $(seq 1 100); do grep -q ready "$td/polkit.log" && break; sleep 0.05; done

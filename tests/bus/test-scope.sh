@@ -3,6 +3,8 @@
 # (issue: "Protect the whole desktop, prove it honestly"). Cases (argument):
 #   refuse        a scope root the replacement cannot cover, which the old
 #                 product protects: NotEligible naming it, nothing changed
+#   first-blocker disk space and an uncoverable root: Start (dry run or not)
+#                 is refused for the first only, the scope not even checked
 #   partial       a root the replacement cannot cover but the old product did
 #                 not protect either: migrates, the report says so
 #   exclusions    the replacement is asked for the whole scope and told to
@@ -40,6 +42,26 @@ refuse)
         check "test-old still protects" protecting test-old
         check "test-old never switched" [ "$(count_ops test-old 'realtime-off begin')" = 0 ]
         check "report: the uncoverable root is named" [ "$(rq 'r["scope_report"]["not_coverable"]')" = "['$tmp_root']" ]
+        ;;
+first-blocker)
+        # Two blockers (disk space, an uncoverable root the old product
+        # protects): a Start, dry run or not, stops at the first; only the
+        # readiness census (avmigrate-worker --all-blockers, bus-rollout)
+        # goes on to list both.
+        printf '%s\n%s\n' "$home_root" "$tmp_root" >"$(old scope)"
+        echo "$tmp_root" >"$(new uncoverable)"
+        set_config "[Manager]
+MinDiskSpaceMB=100000000"
+        for how in "dry run" "real"; do
+                if [ "$how" = real ]; then start_job >/dev/null; else start_job 1 dry-run b true >/dev/null; fi
+                wait_finished
+                err=$(prop LastError)
+                echo "$how: $err"
+                check "$how: refused for disk space" contains "$err" "MB free on"
+                check "$how: the scope was not even checked" not contains "$(rq '[e["event"] for e in r["timeline"]]')" scope-not-coverable
+                check "$how: nothing installed" not installed test-new
+                check "$how: test-old still protects" protecting test-old
+        done
         ;;
 partial)
         echo "$home_root" >"$(old scope)"

@@ -128,6 +128,25 @@ static void test_manager_values(void) {
                 config_free(c);
         }
         CHECK(load("[Manager]\nUnitTimeoutSec=never\n", NULL, error, sizeof(error)) == -EBADMSG);
+        /* DownloadStallTimeoutSec=: 30 s by default, whole seconds 1..3600 (libcurl's unit). */
+        CHECK(load("[Manager]\n", &c, error, sizeof(error)) == 0);
+        if (c) {
+                CHECK(c->download_stall_timeout_usec == 30 * USEC_PER_SEC);
+                config_free(c);
+        }
+        CHECK(load("[Manager]\nDownloadStallTimeoutSec=2.5\n", &c, error, sizeof(error)) == 0);
+        if (c) {
+                CHECK(c->download_stall_timeout_usec == 2500 * USEC_PER_MSEC);
+                config_free(c);
+        }
+        for (unsigned i = 0; i < 3; i++) {
+                static const char *const bad[] = { "0.5", "3601", "soon" };
+                char text[128];
+
+                snprintf(text, sizeof(text), "[Manager]\nDownloadStallTimeoutSec=%s\n", bad[i]);
+                CHECK(load(text, NULL, error, sizeof(error)) == -EBADMSG);
+                CHECK(strstr(error, "DownloadStallTimeoutSec=: expected 1..3600 seconds") != NULL);
+        }
         CHECK(load("[Manager]\nPackageBackend=apt\n", NULL, error, sizeof(error)) == -EBADMSG);
 }
 
