@@ -276,8 +276,27 @@ check "stalled: given up after DownloadStallTimeoutSec=2, not the default 30 s" 
 out=$(mcall Postpone t 60000000 2>&1)
 check "past the deadline, no job: no postponement is possible" contains "$out" "deadline has passed"
 
-# 9. The deadline has passed: the postponement holds back no longer; the
-# migration runs with the manifest's artifact, downloaded over TLS.
+# 8b. A migration that fails (the install) rolls back; the same manifest
+# does not start it again at the next poll — an admin looks first; the
+# next serial (step 9) is the sign that the cause is fixed.
+touch "$(new fail-install)"
+serial=$((serial + 1))
+publish signer "$(manifest "$serial" "$past" ", \"deadline\": \"$(iso "$past")\"")"
+check "a failing migration: manifest $serial accepted" [ -z "$(refresh)" ]
+for _ in $(seq 1 100); do [ "$(prop Job)" != "/" ] && break; sleep 0.1; done
+wait_finished
+check "a failing migration: rolled back" [ "$(prop State)" = rolled-back ]
+failed_job=$(prop Job)
+check "the same serial polled again: accepted" [ -z "$(refresh)" ]
+sleep 2
+check "the same serial: not started again, nothing scheduled" \
+        [ "$(prop State) $(prop ScheduledAt) $(prop Job)" = "rolled-back 0 $failed_job" ]
+check "the same serial: the old product still protects" protecting test-old
+rm -f "$(new fail-install)"
+
+# 9. A higher serial, the deadline passed: the postponement holds back no
+# longer; the migration runs again, with the manifest's artifact downloaded
+# over TLS.
 printf '4.0-from-fleet\n' >"$www/test-new_4.0.pkg"
 sum=$(sha256sum "$www/test-new_4.0.pkg" | cut -d' ' -f1)
 export ARTIFACT="{\"url\": \"https://127.0.0.1:$port/test-new_4.0.pkg\", \"sha256\": \"$sum\", \"size\": 15}"
