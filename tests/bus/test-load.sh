@@ -105,15 +105,18 @@ echo "migration: ${base1_ms} and ${base2_ms} ms without clients, ${load_ms} ms w
 # Bounded: no call waited for the stuck client. A stall would hold every
 # reply until the bus gave up on it (its 25 s reply timeout): the slowest
 # call must be well below that. The bulk of the calls (p99) within the
-# whole unloaded migration + 3 s, plus the time the clients' own loop ran
+# whole unloaded migration + 5 s (3 s was once exceeded by 21 ms in CI,
+# p99 3.8 s with the slowest call 4.6 s: a CPU starved by three booted
+# containers and two compilers; a stall of 8 s stays red), plus the time
+# the clients' own loop ran
 # late (a starved machine: one loop serves all 200, and a reply it read late
 # was not late from the daemon). Not the slowest call against that bound:
 # on a 2-CPU machine shared with three booted containers one call waited
 # 11.6 s (p99 3 s, the migration itself done in 1.4 s), which a stall of
 # the daemon by the stuck client would not explain.
 check "slowest call (${max_ms} ms) below the bus's 25 s reply timeout" [ "$max_ms" -lt 20000 ]
-check "p99 latency (${p99_ms} ms) within the unloaded migration + 3 s + the clients' own lag (${lag_ms} ms)" \
-        [ "$p99_ms" -le $((base_ms + 3000 + lag_ms)) ]
+check "p99 latency (${p99_ms} ms) within the unloaded migration + 5 s + the clients' own lag (${lag_ms} ms)" \
+        [ "$p99_ms" -le $((base_ms + 5000 + lag_ms)) ]
 check "migration under load (${load_ms} ms) within 3x the unloaded one (${base_ms} ms) + 3 s" \
         [ "$load_ms" -le $((3 * base_ms + 3000)) ]
 
