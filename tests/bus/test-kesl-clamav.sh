@@ -56,7 +56,8 @@ fi
 ok "scenario set up (simulated KESL protecting, ClamAV test database, daemon restarted)"
 mode=${1:-normal}
 if [ "$mode" = no-prevention ]; then
-        printf '[Product clamav]\nClamonacc=%s\n' "$(cd "$here/../fixtures/no-prevention" && pwd)/clamonacc" \
+        # The verification is meant to time out here: not after a minute.
+        printf '[Manager]\nVerifyTimeoutSec=15\n[Product clamav]\nClamonacc=%s\n' "$(cd "$here/../fixtures/no-prevention" && pwd)/clamonacc" \
                 >"$AVM_TESTENV_DIR/conf/avmigrate.conf.d/70-no-prevention.conf"
         avm-testenv daemon-stop && avm-testenv daemon-start
 fi
